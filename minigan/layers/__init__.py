@@ -1,0 +1,12 @@
+"""minigan's layers: each file holds one concept, its forward and backward side by side."""
+
+from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
+from .base import Layer
+from .batchnorm import BatchNorm
+from .dense import Dense
+from .shape import Dropout, Flatten, Reshape
+
+__all__ = [
+    "Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "BatchNorm",
+    "Dropout", "Flatten", "Reshape",
+]

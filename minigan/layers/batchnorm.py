@@ -1,0 +1,98 @@
+"""Batch normalisation, per feature on (N, F) input and per channel on (N, C, H, W) input."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Layer
+
+
+class BatchNorm(Layer):
+    """out = gamma * xhat + beta,  xhat = (x - mu) / sqrt(var + eps).
+
+    Statistics are taken per feature over the batch for (N, F) input, and per channel over
+    the batch and both spatial axes for (N, C, H, W) input; m is the number of values
+    averaged (N, or N*H*W).
+
+    - training=True: mu and var are the batch's (biased) mean and variance, and the running
+      estimates move towards them: running = (1 - momentum) * running + momentum * batch,
+      with the unbiased variance var * m / (m - 1) (PyTorch's convention: momentum 0.1,
+      eps 1e-5; Keras writes the same rule from the other side, momentum 0.99, eps 1e-3).
+    - training=False: mu and var are the running estimates, so the layer is a fixed affine map.
+
+    Backward in training mode (mu and var depend on every x in the group):
+        dxhat = dout * gamma
+        dx    = (1 / (m * sqrt(var + eps))) * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat))
+    which follows from d xhat_i / d x_j = (delta_ij - 1/m - xhat_i xhat_j / m) / sqrt(var + eps).
+    In eval mode mu and var are constants, so dx = dout * gamma / sqrt(running_var + eps).
+    In both modes dgamma = sum(dout * xhat) and dbeta = sum(dout), summed over the group.
+
+    gamma and beta are trainable; running_mean and running_var are state (non-trainable):
+    4 * num_features numbers in all, as Keras counts them.
+    """
+
+    def __init__(self, num_features: int, momentum: float = 0.1, eps: float = 1e-5,
+                 dtype=np.float32) -> None:
+        super().__init__()
+        if not isinstance(num_features, (int, np.integer)) or num_features < 1:
+            raise ValueError(f"BatchNorm: num_features must be a positive integer, got {num_features!r}")
+        if not 0 < momentum <= 1:
+            raise ValueError(f"BatchNorm: momentum must be in (0, 1], got {momentum!r}")
+        if not eps > 0:
+            raise ValueError(f"BatchNorm: eps must be positive, got {eps!r}")
+        self.num_features, self.momentum, self.eps = int(num_features), float(momentum), float(eps)
+        self._add_param("gamma", np.ones(num_features, dtype=dtype))
+        self._add_param("beta", np.zeros(num_features, dtype=dtype))
+        self.state["running_mean"] = np.zeros(num_features, dtype=dtype)
+        self.state["running_var"] = np.ones(num_features, dtype=dtype)
+
+    def output_shape(self, input_shape):
+        shape = tuple(input_shape)
+        if len(shape) not in (1, 3) or shape[0] != self.num_features:
+            raise self._shape_error(
+                f"(batch, {self.num_features}) or (batch, {self.num_features}, H, W)", shape)
+        return shape
+
+    @staticmethod
+    def _axes(x):
+        """Axes to reduce over and the broadcast shape of per-feature vectors."""
+        if x.ndim == 2:
+            return (0,), (1, x.shape[1])
+        return (0, 2, 3), (1, x.shape[1], 1, 1)
+
+    def compute_forward(self, x, training):
+        axes, bshape = self._axes(x)
+        m = x.size // x.shape[1]
+        gamma = self.params["gamma"].reshape(bshape)
+        beta = self.params["beta"].reshape(bshape)
+        if training:
+            if m < 2:
+                raise ValueError(
+                    f"{self.describe()}: training mode needs at least 2 values per feature to "
+                    f"estimate a variance, got input of shape {x.shape}")
+            mu = x.mean(axis=axes)
+            var = x.var(axis=axes)
+            mom = self.momentum
+            rm, rv = self.state["running_mean"], self.state["running_var"]
+            rm[...] = (1 - mom) * rm + mom * mu
+            rv[...] = (1 - mom) * rv + mom * var * (m / (m - 1))
+        else:
+            mu, var = self.state["running_mean"], self.state["running_var"]
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False).reshape(bshape)
+        xhat = (x - mu.reshape(bshape)) * inv_std
+        return gamma * xhat + beta, (xhat, inv_std, training, axes, m)
+
+    def compute_backward(self, dout, cache):
+        xhat, inv_std, training, axes, m = cache
+        bshape = inv_std.shape
+        self.grads["gamma"] += (dout * xhat).sum(axis=axes)
+        self.grads["beta"] += dout.sum(axis=axes)
+        dxhat = dout * self.params["gamma"].reshape(bshape)
+        if not training:
+            return dxhat * inv_std
+        sum_dxhat = dxhat.sum(axis=axes).reshape(bshape)
+        sum_dxhat_xhat = (dxhat * xhat).sum(axis=axes).reshape(bshape)
+        return (inv_std / m) * (m * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+
+    def __repr__(self):
+        return f"BatchNorm({self.num_features}, momentum={self.momentum}, eps={self.eps})"
