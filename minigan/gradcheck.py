@@ -1,0 +1,318 @@
+"""Gradient checking: compare hand-written backward passes with numerical derivatives.
+
+For a scalar function f of an array p, the central difference
+
+    df/dp_i ~ (f(p + h e_i) - f(p - h e_i)) / (2h)
+
+has error O(h^2) from the Taylor series plus O(eps_machine * |f| / h) from rounding, so in
+float64 with h = 1e-5 both are around 1e-10: well below the 1e-7 we require.
+
+A layer or network maps an array to an array, so we check the scalar L = sum(out * g) with a
+random upstream gradient g (dL/dout = g). g must not be all ones: BatchNorm's output sums to
+a constant over the batch, so with g = 1 its true dx is exactly zero and a wrong dx can pass.
+
+The relative error of a check is
+
+    rel_error = max_i |a_i - n_i| / max(1e-8, max_i (|a_i| + |n_i|))
+
+with the maxima over every checked entry of the thing (all its parameters and its input).
+Normalising by the largest gradient rather than entry by entry keeps the test meaningful
+when some true gradients are exactly zero: a Dense bias followed by BatchNorm has zero
+gradient (BatchNorm subtracts the mean), and no entrywise relative error can check a zero.
+The per-array errors are reported as well.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .layers import BatchNorm, Dense, Dropout, Flatten, LeakyReLU, ReLU, Reshape, Sigmoid, Tanh
+from .layers.base import Layer
+from .losses import bce_with_logits, generator_loss
+from .models import mlp_discriminator, mlp_generator
+from .network import Sequential
+
+DEFAULT_TOLERANCE = 1e-7
+
+
+@dataclass
+class CheckResult:
+    """One row of a gradient-check report."""
+
+    name: str
+    rel_error: float
+    tolerance: float = DEFAULT_TOLERANCE
+    checked: int = 0  # number of entries compared
+    per_array: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.rel_error <= self.tolerance)
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "rel_error": self.rel_error, "tolerance": self.tolerance,
+                "passed": self.passed, "checked_entries": self.checked,
+                "per_array": self.per_array}
+
+
+def rel_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """max|a - n| / max(1e-8, max(|a| + |n|)) over all entries."""
+    a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(f"rel_error: shapes differ, {a.shape} vs {n.shape}")
+    if a.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a - n)) / max(1e-8, float(np.max(np.abs(a) + np.abs(n)))))
+
+
+def numerical_gradient(f, p: np.ndarray, indices=None, h: float = 1e-5) -> np.ndarray:
+    """Central differences of the scalar function f() with respect to the array p, which f
+    reads. p is perturbed in place and restored. Returns the derivatives at ``indices``
+    (flat indices; all entries if None) as a 1-D array."""
+    flat = p.reshape(-1)  # a view: writing to it perturbs p
+    if not np.shares_memory(flat, p):
+        raise ValueError("numerical_gradient: p must be a contiguous array")
+    indices = np.arange(p.size) if indices is None else np.asarray(indices)
+    grad = np.empty(len(indices))
+    for k, i in enumerate(indices):
+        old = flat[i]
+        flat[i] = old + h
+        f_plus = f()
+        flat[i] = old - h
+        f_minus = f()
+        flat[i] = old
+        grad[k] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+# ---------------------------------------------------------------------------- plumbing
+def _layers_of(model) -> list[Layer]:
+    return model.layers if isinstance(model, Sequential) else [model]
+
+
+def _parameters_of(model) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    if isinstance(model, Sequential):
+        return [(p.name, p.value, p.grad) for p in model.parameters()]
+    return [(k, model.params[k], model.grads[k]) for k in model.params]
+
+
+class _Snapshot:
+    """Remembers the state arrays (BatchNorm running statistics) and random generators of
+    the given models so every evaluation of f starts from the same point: a training-mode
+    forward moves the running statistics, and Dropout draws a new mask on every call."""
+
+    def __init__(self, *models):
+        self.items = []
+        for model in models:
+            for layer in _layers_of(model):
+                rng_state = None if layer.rng is None else copy.deepcopy(layer.rng.bit_generator.state)
+                self.items.append((layer, {k: v.copy() for k, v in layer.state.items()}, rng_state))
+
+    def restore(self):
+        for layer, state, rng_state in self.items:
+            for k, v in state.items():
+                layer.state[k][...] = v
+            if rng_state is not None:
+                layer.rng.bit_generator.state = copy.deepcopy(rng_state)
+
+
+def _compare(name, loss, arrays, analytic, rng, max_entries, h, tolerance) -> CheckResult:
+    """arrays: {label: array read by loss()}; analytic: {label: its analytic gradient}."""
+    all_a, all_n, per_array = [], [], {}
+    for label, p in arrays.items():
+        if p.size == 0:
+            continue
+        if max_entries is None or p.size <= max_entries:
+            idx = np.arange(p.size)
+        else:
+            idx = np.sort(rng.choice(p.size, size=max_entries, replace=False))
+        n = numerical_gradient(loss, p, idx, h)
+        a = np.asarray(analytic[label], dtype=np.float64).reshape(-1)[idx]
+        per_array[label] = rel_error(a, n)
+        all_a.append(a)
+        all_n.append(n)
+    a, n = np.concatenate(all_a), np.concatenate(all_n)
+    return CheckResult(name, rel_error(a, n), tolerance, int(a.size), per_array)
+
+
+def _require_float64(*arrays):
+    for a in arrays:
+        if a.dtype != np.float64:
+            raise TypeError("gradient checks need float64 arrays (model.astype(np.float64)); "
+                            f"got {a.dtype}")
+
+
+# ---------------------------------------------------------------------------- checks
+def check_model(model, x: np.ndarray, training: bool = True, name: str | None = None,
+                seed: int = 0, max_entries: int | None = None, h: float = 1e-5,
+                tolerance: float = DEFAULT_TOLERANCE) -> CheckResult:
+    """Check dL/dx and dL/d(every parameter) of a Layer or a Sequential at input x, for
+    L = sum(model(x) * g) with a random upstream gradient g. ``max_entries`` samples that
+    many entries of each array (all when None)."""
+    params = _parameters_of(model)
+    _require_float64(x, *(p for _, p, _ in params))
+    rng = np.random.default_rng(seed)
+    x = x.copy()
+    snapshot = _Snapshot(model)
+
+    out = model.forward(x, training=training, remember=False)
+    upstream = rng.standard_normal(out.shape)
+    snapshot.restore()
+
+    def loss():
+        snapshot.restore()
+        return float(np.sum(model.forward(x, training=training, remember=False) * upstream))
+
+    model.zero_grad()
+    model.forward(x, training=training)
+    analytic = {"input": model.backward(upstream)}
+    analytic.update({label: g.copy() for label, _, g in params})
+    arrays = {"input": x, **{label: p for label, p, _ in params}}
+    result = _compare(name or _default_name(model, training), loss, arrays, analytic,
+                      rng, max_entries, h, tolerance)
+    snapshot.restore()
+    model.zero_grad()
+    return result
+
+
+def check_generator_step(generator: Sequential, discriminator: Sequential, z: np.ndarray,
+                         kind: str, name: str | None = None, seed: int = 0,
+                         max_entries: int | None = None, h: float = 1e-5,
+                         tolerance: float = DEFAULT_TOLERANCE) -> CheckResult:
+    """Check the generator's gradients of a generator loss taken *through* D:
+    L = generator_loss(D(G(z))), both networks in training mode, with respect to every
+    parameter of G and to z. This is the path a generator step actually uses; a bug in
+    D's dx would leave D's own checks green but starve G of its signal."""
+    params = _parameters_of(generator)
+    _require_float64(z, *(p for _, p, _ in params),
+                     *(p for _, p, _ in _parameters_of(discriminator)))
+    rng = np.random.default_rng(seed)
+    z = z.copy()
+    snapshot = _Snapshot(generator, discriminator)
+
+    def loss():
+        snapshot.restore()
+        fake = generator.forward(z, training=True, remember=False)
+        return generator_loss(discriminator.forward(fake, training=True, remember=False), kind)[0]
+
+    snapshot.restore()
+    generator.zero_grad()
+    discriminator.zero_grad()
+    logits = discriminator.forward(generator.forward(z, training=True), training=True)
+    _, dlogits = generator_loss(logits, kind)
+    analytic = {"z": generator.backward(discriminator.backward(dlogits))}
+    analytic.update({label: g.copy() for label, _, g in params})
+    arrays = {"z": z, **{label: p for label, p, _ in params}}
+    result = _compare(name or f"generator step ({kind}) through D", loss, arrays, analytic,
+                      rng, max_entries, h, tolerance)
+    snapshot.restore()
+    generator.zero_grad()
+    discriminator.zero_grad()
+    return result
+
+
+def check_function(f, x: np.ndarray, name: str, tolerance: float = DEFAULT_TOLERANCE,
+                   h: float = 1e-5) -> CheckResult:
+    """Check a loss written as f(x) -> (value, dvalue/dx), e.g. the GAN losses on logits."""
+    _require_float64(x)
+    x = x.copy()
+    analytic = {"input": f(x)[1]}
+    return _compare(name, lambda: f(x)[0], {"input": x}, analytic, None, None, h, tolerance)
+
+
+def _default_name(model, training: bool) -> str:
+    label = model.name if isinstance(model, Sequential) else repr(model)
+    return f"{label} [{'train' if training else 'eval'}]"
+
+
+# ---------------------------------------------------------------------------- the report
+def away_from_kink(rng: np.random.Generator, shape, margin: float = 0.1) -> np.ndarray:
+    """Standard normal numbers pushed at least ``margin`` away from 0, so that no central
+    difference straddles the kink of a (Leaky)ReLU."""
+    x = rng.standard_normal(shape)
+    return np.sign(x) * (margin + np.abs(x))
+
+
+def standard_checks(seed: int = 0, max_entries: int = 12,
+                    tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """The rows of `minigan gradcheck`: every layer type (training and eval mode where they
+    differ), the losses, the whole seed D and G, and the generator's gradient of both
+    generator losses taken through D (one plain D, one with BatchNorm). All in float64."""
+    rng = np.random.default_rng(seed)
+    f64 = np.float64
+    rows = []
+
+    def layer_row(label, layer, x, training=True):
+        rows.append(check_model(layer.astype(f64), x, training, name=label, seed=seed,
+                                tolerance=tolerance))
+
+    x_dense = away_from_kink(rng, (5, 7))
+    layer_row("Dense(7, 4)", Dense(7, 4, rng=rng, dtype=f64), x_dense)
+    layer_row("LeakyReLU(0.2)", LeakyReLU(0.2), away_from_kink(rng, (5, 7)))
+    layer_row("ReLU", ReLU(), away_from_kink(rng, (5, 7)))
+    layer_row("Sigmoid", Sigmoid(), 3 * rng.standard_normal((5, 7)))
+    layer_row("Tanh", Tanh(), 2 * rng.standard_normal((5, 7)))
+    for shape, label in (((6, 5), "(N, F)"), ((4, 3, 5, 5), "(N, C, H, W)")):
+        x = 3 + 2 * rng.standard_normal(shape)  # an offset and a scale for BN to remove
+        for training in (True, False):
+            bn = BatchNorm(shape[1], dtype=f64)
+            bn.params["gamma"][...] = 1 + 0.5 * rng.standard_normal(shape[1])
+            bn.params["beta"][...] = rng.standard_normal(shape[1])
+            bn.state["running_mean"][...] = rng.standard_normal(shape[1])
+            bn.state["running_var"][...] = 0.5 + rng.random(shape[1])
+            layer_row(f"BatchNorm {label} [{'train' if training else 'eval'}]", bn, x, training)
+    layer_row("Dropout(0.5) [train]", Dropout(0.5, rng=seed), rng.standard_normal((5, 7)))
+    layer_row("Flatten", Flatten(), rng.standard_normal((3, 2, 4, 4)))
+    layer_row("Reshape((2, 3))", Reshape((2, 3)), rng.standard_normal((4, 6)))
+
+    logits = 4 * rng.standard_normal((8, 1))
+    rows.append(check_function(lambda s: bce_with_logits(s, 1.0), logits,
+                               "loss: D on real (BCE, label 1)", tolerance))
+    rows.append(check_function(lambda s: bce_with_logits(s, 0.0), logits,
+                               "loss: D on fake (BCE, label 0)", tolerance))
+    for kind in ("saturating", "non_saturating"):
+        rows.append(check_function(lambda s, k=kind: generator_loss(s, k), logits,
+                                   f"loss: generator, {kind}", tolerance))
+
+    D = mlp_discriminator(seed=seed, dtype=f64)
+    G = mlp_generator(seed=seed + 1, dtype=f64)
+    images = np.tanh(rng.standard_normal((4, 1, 28, 28)))
+    rows.append(check_model(D, images, True, "seed MLP discriminator (566,273 params)", seed,
+                            max_entries, tolerance=tolerance))
+    z = rng.standard_normal((6, 32))
+    rows.append(check_model(G, z, True, "seed MLP generator [train]", seed, max_entries,
+                            tolerance=tolerance))
+    rows.append(check_model(G, z, False, "seed MLP generator [eval]", seed, max_entries,
+                            tolerance=tolerance))
+    for kind in ("saturating", "non_saturating"):
+        rows.append(check_generator_step(G, D, z, kind, f"G step through seed D, {kind}",
+                                         seed, max_entries, tolerance=tolerance))
+    # A small D with BatchNorm: its batch statistics couple the samples, so dL/dG(z_i)
+    # depends on every other sample in the batch; the check covers that coupling too.
+    small_G = Sequential([Dense(3, 8, rng=rng, dtype=f64), BatchNorm(8, dtype=f64),
+                          LeakyReLU(0.2), Dense(8, 5, rng=rng, dtype=f64)], (3,), "small_G")
+    bn_D = Sequential([Dense(5, 8, rng=rng, dtype=f64), BatchNorm(8, dtype=f64),
+                       LeakyReLU(0.2), Dense(8, 1, rng=rng, dtype=f64)], (5,), "bn_D")
+    z_small = rng.standard_normal((6, 3))
+    for kind in ("saturating", "non_saturating"):
+        rows.append(check_generator_step(small_G, bn_D, z_small, kind,
+                                         f"G step through a BatchNorm D, {kind}", seed,
+                                         tolerance=tolerance))
+    return rows
+
+
+def format_table(rows: list[CheckResult]) -> str:
+    width = max(len(r.name) for r in rows) + 2
+    lines = [f"{'checked':<{width}}{'entries':>8}  {'max rel error':>13}  result",
+             "-" * (width + 33)]
+    for r in rows:
+        lines.append(f"{r.name:<{width}}{r.checked:>8}  {r.rel_error:>13.2e}  "
+                     f"{'pass' if r.passed else 'FAIL'}")
+    failed = sum(not r.passed for r in rows)
+    lines.append("-" * (width + 33))
+    lines.append(f"{len(rows) - failed} of {len(rows)} rows pass at rel_error <= "
+                 f"{rows[0].tolerance:g} (float64, central differences, h = 1e-5)")
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+"""The named architectures of the course.
+
+MLP-GAN for 28x28 MNIST digits, exactly as the course's Keras tables give them (minigan is
+NCHW, so an image is (1, 28, 28) where Keras writes (28, 28, 1)):
+
+    discriminator  Flatten -> 784-512-256-128-1 with LeakyReLU     566,273 parameters
+    generator      32-128-256-512-784, each hidden Dense followed by BatchNorm and LeakyReLU,
+                   tanh output reshaped to (1, 28, 28)            574,608 parameters
+                   (572,816 trainable + 1,792 running statistics)
+
+The discriminator returns a logit (no sigmoid): the losses work on logits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .layers import BatchNorm, Dense, Flatten, LeakyReLU, Reshape, Tanh
+from .layers.init import as_rng
+from .network import Sequential
+
+IMAGE_SHAPE = (1, 28, 28)
+LATENT_DIM = 32
+
+
+def mlp_discriminator(seed: int | np.random.Generator | None = 0, alpha: float = 0.2,
+                      dtype=np.float32) -> Sequential:
+    rng = as_rng(seed)
+    widths = [784, 512, 256, 128]
+    layers = [Flatten()]
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), LeakyReLU(alpha)]
+    layers.append(Dense(widths[-1], 1, rng=rng, dtype=dtype))
+    return Sequential(layers, input_shape=IMAGE_SHAPE, name="mlp_discriminator")
+
+
+def mlp_generator(seed: int | np.random.Generator | None = 0, latent_dim: int = LATENT_DIM,
+                  alpha: float = 0.2, dtype=np.float32) -> Sequential:
+    rng = as_rng(seed)
+    widths = [latent_dim, 128, 256, 512]
+    layers = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), BatchNorm(n_out, dtype=dtype),
+                   LeakyReLU(alpha)]
+    layers += [Dense(widths[-1], 784, rng=rng, dtype=dtype), Tanh(), Reshape(IMAGE_SHAPE)]
+    return Sequential(layers, input_shape=(latent_dim,), name="mlp_generator")
