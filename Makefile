@@ -20,7 +20,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 demo: $(VENV)/.installed-run
-	$(BIN)/minigan gradcheck
+	$(BIN)/minigan compare-losses
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -19,6 +19,74 @@ def _cmd_gradcheck(args) -> int:
     return 0 if all(r.passed for r in rows) else 1
 
 
+def _fresh_folder(parent: str, prefix: str) -> str:
+    """runs/<prefix>-YYYYmmdd-HHMMSS, with a counter if that already exists."""
+    import os
+    import time
+
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(parent, f"{prefix}-{stamp}")
+    folder, n = base, 1
+    while os.path.exists(folder):
+        n += 1
+        folder = f"{base}-{n}"
+    os.makedirs(folder)
+    return folder
+
+
+def _cmd_compare_losses(args) -> int:
+    import os
+
+    from . import plots
+    from .experiments.gaussian_1d import (
+        CompareConfig,
+        compare_losses,
+        format_summary,
+        normal_pdf,
+        summarise,
+    )
+    from .files import atomic_write_text, save_json
+
+    config = CompareConfig(
+        data_mean=args.data_mean, data_std=args.data_std, offset=args.offset,
+        start_std=args.start_std, steps=args.steps, seeds=args.seeds, k=args.k,
+        batch_size=args.batch_size, lr_d=args.lr_d, lr_g=args.lr_g,
+        d_optimizer=args.d_optimizer, g_optimizer=args.g_optimizer,
+        losses=tuple(x.strip() for x in args.losses.split(",") if x.strip()),
+    ).validate()  # bad values fail here, before any folder is made
+    folder = args.out or _fresh_folder("runs", "compare-losses")
+    if args.out:
+        os.makedirs(folder, exist_ok=True)
+    results = compare_losses(config, progress=not args.no_progress)
+    summary = summarise(results)
+    summary["output_dir"] = os.path.abspath(folder)
+    text = format_summary(summary)
+
+    runs = results["runs"]
+
+    def p_data(x):
+        return normal_pdf(x, config.data_mean, config.data_std)
+    title = (f"p_data = N({config.data_mean:g}, {config.data_std:g}²), generator starting at "
+             f"{config.data_mean + config.offset:g}; seed 0")
+    plots.save(plots.figure1_panels({loss: rs[0]["snapshots"] for loss, rs in runs.items()},
+                                    p_data, title), os.path.join(folder, "figure1.png"))
+    plots.save(plots.training_curves(runs, f"{config.seeds} seeds, thin lines; medians, thick"),
+               os.path.join(folder, "training_curves.png"))
+    save_json(os.path.join(folder, "summary.json"), summary)
+    atomic_write_text(os.path.join(folder, "summary.txt"), text + "\n")
+
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        print(f"figures and summary written to {folder}/", file=sys.stderr)
+    else:
+        print(text)
+        print(f"\nfigures and summary written to {folder}/")
+        print("  figure1.png          p_data, p_g and D(x) at a few iterations, per loss (seed 0)")
+        print("  training_curves.png  generator gradient norm, mean D(G(z)) and JSD over training")
+        print("  summary.json         the table above, with the configuration")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -54,6 +122,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tol", type=_positive_float, default=1e-7,
                    help="largest relative error that passes (1e-7)")
     p.set_defaults(func=_cmd_gradcheck)
+
+    from .experiments.gaussian_1d import CompareConfig
+
+    d = CompareConfig()
+    p = sub.add_parser(
+        "compare-losses", help="saturating vs non-saturating generator loss on a 1-D Gaussian",
+        description="Train one GAN per generator loss from identical weights and noise, for "
+                    "several seeds, starting from a generator that a trained D rejects; write "
+                    "figures and a summary table into a fresh folder under runs/.")
+    p.add_argument("--data-mean", type=float, default=d.data_mean, help=f"mean of p_data ({d.data_mean:g})")
+    p.add_argument("--data-std", type=float, default=d.data_std, help=f"std of p_data ({d.data_std:g})")
+    p.add_argument("--offset", type=float, default=d.offset,
+                   help=f"the generator starts at data mean + offset ({d.offset:g})")
+    p.add_argument("--start-std", type=float, default=d.start_std,
+                   help=f"initial generator std, as a fraction of the data std ({d.start_std:g})")
+    p.add_argument("--steps", type=int, default=d.steps, help=f"GAN iterations per run ({d.steps})")
+    p.add_argument("--seeds", type=int, default=d.seeds, help=f"number of seeds ({d.seeds})")
+    p.add_argument("--k", type=int, default=d.k, help=f"discriminator steps per iteration ({d.k})")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"batch size ({d.batch_size})")
+    p.add_argument("--lr-d", type=float, default=d.lr_d, help=f"discriminator learning rate ({d.lr_d:g})")
+    p.add_argument("--lr-g", type=float, default=d.lr_g, help=f"generator learning rate ({d.lr_g:g})")
+    p.add_argument("--d-optimizer", default=d.d_optimizer, help=f"adam or sgd ({d.d_optimizer})")
+    p.add_argument("--g-optimizer", default=d.g_optimizer, help=f"sgd or adam ({d.g_optimizer})")
+    p.add_argument("--losses", default=",".join(d.losses),
+                   help="comma-separated generator losses (saturating,non_saturating)")
+    p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_compare_losses)
     return parser
 
 

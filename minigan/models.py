@@ -44,3 +44,37 @@ def mlp_generator(seed: int | np.random.Generator | None = 0, latent_dim: int = 
                    LeakyReLU(alpha)]
     layers += [Dense(widths[-1], 784, rng=rng, dtype=dtype), Tanh(), Reshape(IMAGE_SHAPE)]
     return Sequential(layers, input_shape=(latent_dim,), name="mlp_generator")
+
+
+# ----------------------------------------------------------------------- toy models (1-D, 2-D)
+def toy_discriminator(in_dim: int = 1, hidden: int = 32, seed: int | np.random.Generator | None = 0,
+                      alpha: float = 0.2, dtype=np.float64) -> Sequential:
+    """A per-sample classifier for low-dimensional data: in_dim-hidden-hidden-1 with LeakyReLU,
+    returning a logit. It sees one x at a time, so the optimal D*(x) of the theory applies."""
+    rng = as_rng(seed)
+    layers = [Dense(in_dim, hidden, rng=rng, dtype=dtype), LeakyReLU(alpha),
+              Dense(hidden, hidden, rng=rng, dtype=dtype), LeakyReLU(alpha),
+              Dense(hidden, 1, rng=rng, dtype=dtype)]
+    return Sequential(layers, input_shape=(in_dim,), name="toy_discriminator")
+
+
+def toy_generator(noise_dim: int = 1, out_dim: int = 1, hidden: int = 16,
+                  seed: int | np.random.Generator | None = 0, activation: str = "tanh",
+                  dtype=np.float64) -> Sequential:
+    """noise_dim-hidden-hidden-out_dim with a linear output: x = G(z).
+
+    Tanh hidden units by default: near z = 0 they are almost linear, so the generator can
+    represent a Gaussian (a linear map of Gaussian noise) closely; piecewise-linear LeakyReLU
+    units leave kinks in the generated density that keep the JSD from falling as far.
+    """
+    if activation not in ("tanh", "leaky_relu"):
+        raise ValueError(f"activation must be 'tanh' or 'leaky_relu', got {activation!r}")
+    rng = as_rng(seed)
+
+    def act():
+        return Tanh() if activation == "tanh" else LeakyReLU(0.2)
+
+    layers = [Dense(noise_dim, hidden, rng=rng, dtype=dtype), act(),
+              Dense(hidden, hidden, rng=rng, dtype=dtype), act(),
+              Dense(hidden, out_dim, rng=rng, dtype=dtype)]
+    return Sequential(layers, input_shape=(noise_dim,), name="toy_generator")

@@ -1,0 +1,151 @@
+"""One GAN iteration, as in Algorithm 1 of Goodfellow et al. (2014), and its history.
+
+    for each training iteration:
+        repeat k times:                                  (the discriminator's steps)
+            sample m noise vectors z and m data points x
+            descend  -[ mean log D(x) + mean log(1 - D(G(z))) ]   in D's parameters
+        sample m noise vectors z                         (the generator's step)
+        descend the generator loss in G's parameters:
+            saturating:      mean log(1 - D(G(z)))       (the minimax game itself)
+            non-saturating:  -mean log D(G(z))           (same fixed point, strong early gradient)
+
+The generator's gradient flows *through* D (D.backward gives dL/dG(z)), but only G's
+optimizer steps: D is "frozen" in the generator step simply because nobody updates it.
+Both networks stay in training mode throughout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .functions import sigmoid
+from .losses import bce_with_logits, generator_loss, normalise_generator_loss
+from .network import Sequential
+
+
+class TrainingDiverged(FloatingPointError):
+    """A NaN or inf appeared; the models and optimizers were restored to the last good step."""
+
+
+def grad_norm(model: Sequential) -> float:
+    """Euclidean norm of all of a model's parameter gradients, sqrt(sum_p |dL/dp|^2)."""
+    return float(np.sqrt(sum(float(np.sum(p.grad.astype(np.float64) ** 2))
+                             for p in model.parameters())))
+
+
+class GANTrainer:
+    """Holds G, D, their optimizers and samplers, and runs Algorithm 1 one iteration at a time.
+
+    sample_data(n, rng) -> (n, *D.input_shape) real samples
+    sample_noise(n, rng) -> (n, *G.input_shape) noise
+    ``history`` maps each recorded quantity to a list with one entry per iteration.
+    """
+
+    RECORDED = ("d_loss", "g_loss", "d_real", "d_fake", "g_grad_norm", "d_grad_norm")
+
+    def __init__(self, generator: Sequential, discriminator: Sequential, g_optimizer, d_optimizer,
+                 sample_data: Callable, sample_noise: Callable, loss: str = "non_saturating",
+                 k: int = 1, batch_size: int = 64, rng: np.random.Generator | int = 0,
+                 guard: bool = True) -> None:
+        if not isinstance(k, (int, np.integer)) or k < 1:
+            raise ValueError(f"k (discriminator steps per iteration) must be a positive integer, got {k!r}")
+        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.G, self.D = generator, discriminator
+        self.g_opt, self.d_opt = g_optimizer, d_optimizer
+        self.sample_data, self.sample_noise = sample_data, sample_noise
+        self.loss = normalise_generator_loss(loss)
+        self.k, self.batch_size = int(k), int(batch_size)
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.guard = guard
+        self.iteration = 0
+        self.history: dict[str, list[float]] = {name: [] for name in self.RECORDED}
+
+    # ------------------------------------------------------------------ the two halves
+    def discriminator_step(self) -> tuple[float, float]:
+        """One descent step on D's loss. Returns (loss, mean D(x) on the real batch)."""
+        m = self.batch_size
+        self.d_opt.zero_grad()
+        x = self.sample_data(m, self.rng)
+        fake = self.G.forward(self.sample_noise(m, self.rng), training=True, remember=False)
+        # Real and fake batches go through D separately (as in DCGAN), each forward followed
+        # by its own backward; D's gradients from the two add up before the step.
+        real_logits = self.D.forward(x)
+        real_loss, d_real = bce_with_logits(real_logits, 1.0)
+        self.D.backward(d_real)
+        fake_logits = self.D.forward(fake)
+        fake_loss, d_fake = bce_with_logits(fake_logits, 0.0)
+        self.D.backward(d_fake)
+        self.d_opt.step()
+        return real_loss + fake_loss, float(np.mean(sigmoid(real_logits)))
+
+    def generator_step(self) -> tuple[float, float]:
+        """One descent step on the generator loss, back-propagated through D.
+        Returns (loss, mean D(G(z)))."""
+        self.g_opt.zero_grad()
+        fake = self.G.forward(self.sample_noise(self.batch_size, self.rng), training=True)
+        logits = self.D.forward(fake, training=True)
+        loss, dlogits = generator_loss(logits, self.loss)
+        self.G.backward(self.D.backward(dlogits))  # D's grads fill too; its optimizer ignores them
+        self.g_opt.step()
+        return loss, float(np.mean(sigmoid(logits)))
+
+    # ------------------------------------------------------------------ one iteration
+    def step(self) -> dict[str, float]:
+        """k discriminator steps, then one generator step; appends one row to the history.
+        A NaN or inf anywhere restores the state before this iteration and raises
+        TrainingDiverged."""
+        saved = self.snapshot() if self.guard else None
+        try:
+            for _ in range(self.k):
+                d_loss, d_real = self.discriminator_step()
+            d_norm = grad_norm(self.D)
+            g_loss, d_fake = self.generator_step()
+            g_norm = grad_norm(self.G)
+            record = {"d_loss": d_loss, "g_loss": g_loss, "d_real": d_real, "d_fake": d_fake,
+                      "g_grad_norm": g_norm, "d_grad_norm": d_norm}
+            if not all(np.isfinite(v) for v in record.values()) or not self._parameters_finite():
+                raise FloatingPointError("a loss, gradient norm or parameter is NaN or inf")
+        except FloatingPointError as err:
+            self.G.forget()
+            self.D.forget()
+            if saved is not None:
+                self.restore(saved)
+            where = "restored to the end of the last good iteration" if saved else "not restored"
+            raise TrainingDiverged(
+                f"training diverged at iteration {self.iteration + 1} ({err}); "
+                f"models and optimizers {where} ({self.iteration})") from err
+        self.iteration += 1
+        for key, value in record.items():
+            self.history[key].append(value)
+        return record
+
+    def _parameters_finite(self) -> bool:
+        return all(np.isfinite(p.value).all() for model in (self.G, self.D)
+                   for p in model.parameters())
+
+    # ------------------------------------------------------------------ state
+    def snapshot(self) -> dict:
+        """Copies of everything an iteration changes: parameters, running statistics,
+        optimizer moments and step counts, the random generator."""
+        return {
+            "G": [p.value.copy() for p in self.G.parameters()],
+            "D": [p.value.copy() for p in self.D.parameters()],
+            "G_state": {k: v.copy() for k, v in self.G.state_arrays().items()},
+            "D_state": {k: v.copy() for k, v in self.D.state_arrays().items()},
+            "g_opt": {k: np.array(v, copy=True) for k, v in self.g_opt.state_dict().items()},
+            "d_opt": {k: np.array(v, copy=True) for k, v in self.d_opt.state_dict().items()},
+            "rng": self.rng.bit_generator.state,
+        }
+
+    def restore(self, saved: dict) -> None:
+        for model, key in ((self.G, "G"), (self.D, "D")):
+            for p, value in zip(model.parameters(), saved[key], strict=True):
+                p.value[...] = value
+            for name, value in model.state_arrays().items():
+                value[...] = saved[key + "_state"][name]
+        self.g_opt.load_state_dict(saved["g_opt"])
+        self.d_opt.load_state_dict(saved["d_opt"])
+        self.rng.bit_generator.state = saved["rng"]
