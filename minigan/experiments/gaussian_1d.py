@@ -72,8 +72,7 @@ class CompareConfig:
         need(0 <= self.momentum < 1, "momentum", self.momentum, "in [0, 1)")
         for arg in ("d_optimizer", "g_optimizer"):
             need(getattr(self, arg) in ("sgd", "adam"), arg, getattr(self, arg), "'sgd' or 'adam'")
-        need(self.early_steps <= self.steps, "early_steps", self.early_steps,
-             f"at most steps ({self.steps})")
+        self.early_steps = min(self.early_steps, self.steps)
         self.losses = tuple(normalise_generator_loss(loss) for loss in self.losses)
         need(len(self.losses) >= 1, "losses", self.losses, "at least one generator loss")
         for s in self.snapshot_steps:

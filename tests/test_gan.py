@@ -1,0 +1,122 @@
+"""The GAN training loop: Algorithm 1's k discriminator steps, which parameters each half
+updates, the recorded history, and the divergence guard."""
+
+import numpy as np
+import pytest
+
+from minigan import SGD, Adam
+from minigan.gan import GANTrainer, TrainingDiverged, grad_norm
+from minigan.models import toy_discriminator, toy_generator
+
+
+def make_trainer(k=1, loss="non_saturating", guard=True, lr=1e-3):
+    G, D = toy_generator(seed=1), toy_discriminator(seed=2)
+    data_calls = []
+
+    def sample_data(n, rng):
+        data_calls.append(n)
+        return rng.normal(0.0, 1.0, (n, 1))
+
+    trainer = GANTrainer(G, D, Adam(G.parameters(), lr), Adam(D.parameters(), lr), sample_data,
+                         lambda n, rng: rng.standard_normal((n, 1)), loss=loss, k=k,
+                         batch_size=16, rng=0, guard=guard)
+    return trainer, data_calls
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_k_discriminator_steps_per_iteration(k):
+    trainer, data_calls = make_trainer(k=k)
+    for _ in range(4):
+        trainer.step()
+    assert len(data_calls) == 4 * k  # one real batch per discriminator step
+    assert trainer.d_opt.t == 4 * k and trainer.g_opt.t == 4
+    assert all(len(v) == 4 for v in trainer.history.values())
+
+
+def test_each_half_updates_only_its_own_network():
+    trainer, _ = make_trainer()
+    G_before = [p.value.copy() for p in trainer.G.parameters()]
+    D_before = [p.value.copy() for p in trainer.D.parameters()]
+    trainer.discriminator_step()
+    assert all(np.array_equal(p.value, b) for p, b in zip(trainer.G.parameters(), G_before, strict=True))
+    assert all(not np.array_equal(p.value, b) for p, b in zip(trainer.D.parameters(), D_before, strict=True))
+    D_after = [p.value.copy() for p in trainer.D.parameters()]
+    trainer.generator_step()
+    assert all(np.array_equal(p.value, b) for p, b in zip(trainer.D.parameters(), D_after, strict=True))
+    assert any(not np.array_equal(p.value, b) for p, b in zip(trainer.G.parameters(), G_before, strict=True))
+
+
+def test_generator_step_gradient_equals_the_loss_gradient_through_D(rng):
+    """The trainer's G gradient is the gradient of the generator loss through D: compare
+    with a central difference of the same loss on the same noise, in one parameter."""
+    trainer, _ = make_trainer()
+    z = rng.standard_normal((16, 1))
+    trainer.sample_noise = lambda n, r: z
+    trainer.g_opt = SGD(trainer.G.parameters(), lr=1e-12)  # a step too small to matter
+    trainer.generator_step()
+    W = trainer.G.layers[0].params["W"]
+    analytic = trainer.G.layers[0].grads["W"][0, 3]
+
+    from minigan.losses import generator_loss
+
+    def loss():
+        return generator_loss(trainer.D.predict(trainer.G.predict(z, True), True), "non_saturating")[0]
+
+    h = 1e-6
+    W[0, 3] += h
+    up = loss()
+    W[0, 3] -= 2 * h
+    down = loss()
+    W[0, 3] += h
+    assert analytic == pytest.approx((up - down) / (2 * h), rel=1e-6)
+
+
+def test_history_records_sensible_values():
+    trainer, _ = make_trainer()
+    record = trainer.step()
+    assert set(record) == set(GANTrainer.RECORDED)
+    assert 0 < record["d_real"] < 1 and 0 < record["d_fake"] < 1
+    assert record["g_grad_norm"] > 0 and record["d_grad_norm"] > 0
+    assert record["g_grad_norm"] == pytest.approx(grad_norm(trainer.G))
+
+
+def test_divergence_restores_the_last_good_state():
+    trainer, _ = make_trainer()
+    for _ in range(3):
+        trainer.step()
+    good = trainer.snapshot()
+    real_sampler = trainer.sample_data
+    trainer.sample_data = lambda n, rng: np.full((n, 1), np.nan)
+    with pytest.raises(TrainingDiverged, match="diverged at iteration 4.*restored"):
+        trainer.step()
+    assert trainer.iteration == 3 and len(trainer.history["d_loss"]) == 3
+    for p, v in zip(trainer.G.parameters(), good["G"], strict=True):
+        np.testing.assert_array_equal(p.value, v)
+    for p, v in zip(trainer.D.parameters(), good["D"], strict=True):
+        np.testing.assert_array_equal(p.value, v)
+    assert trainer.d_opt.t == good["d_opt"]["t"]
+    trainer.sample_data = real_sampler
+    trainer.step()  # the models are usable again: no stale caches
+    assert trainer.iteration == 4
+
+
+def test_exploding_parameters_are_caught():
+    trainer, _ = make_trainer()
+    trainer.g_opt = SGD(trainer.G.parameters(), lr=1e308)
+    with pytest.raises(TrainingDiverged):
+        with np.errstate(over="ignore", invalid="ignore"):
+            for _ in range(5):  # parameters of ~1e306 overflow within a step or two
+                trainer.step()
+    assert trainer.iteration < 5
+    assert all(np.isfinite(p.value).all() for p in trainer.G.parameters())
+
+
+def test_bad_arguments():
+    G, D = toy_generator(), toy_discriminator()
+    opt = Adam(G.parameters())
+    with pytest.raises(ValueError, match="k .* must be a positive integer, got 0"):
+        GANTrainer(G, D, opt, opt, None, None, k=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer, got 0"):
+        GANTrainer(G, D, opt, opt, None, None, batch_size=0)
+    with pytest.raises(ValueError, match="generator loss must be one of"):
+        GANTrainer(G, D, opt, opt, None, None, loss="minimax")
