@@ -42,10 +42,10 @@ def _cmd_compare_losses(args) -> int:
         CompareConfig,
         compare_losses,
         format_summary,
-        normal_pdf,
         summarise,
     )
     from .files import atomic_write_text, save_json
+    from .theory import Gaussian
 
     config = CompareConfig(
         data_mean=args.data_mean, data_std=args.data_std, offset=args.offset,
@@ -63,9 +63,7 @@ def _cmd_compare_losses(args) -> int:
     text = format_summary(summary)
 
     runs = results["runs"]
-
-    def p_data(x):
-        return normal_pdf(x, config.data_mean, config.data_std)
+    p_data = Gaussian(config.data_mean, config.data_std).pdf
     title = (f"p_data = N({config.data_mean:g}, {config.data_std:g}²), generator starting at "
              f"{config.data_mean + config.offset:g}; seed 0")
     plots.save(plots.figure1_panels({loss: rs[0]["snapshots"] for loss, rs in runs.items()},

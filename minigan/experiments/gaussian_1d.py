@@ -28,6 +28,7 @@ from ..losses import GENERATOR_LOSSES, bce_with_logits, normalise_generator_loss
 from ..metrics import histogram_js_divergence
 from ..models import toy_discriminator, toy_generator
 from ..optim import SGD, Adam
+from ..theory import Gaussian
 
 
 @dataclass
@@ -86,15 +87,6 @@ class CompareConfig:
         return sorted({0, self.steps // 10, self.steps // 3, self.steps})
 
 
-def normal_cdf(x, mean: float, std: float):
-    x = np.asarray(x, dtype=np.float64)
-    return 0.5 * (1 + np.vectorize(math.erf)((x - mean) / (std * math.sqrt(2))))
-
-
-def normal_pdf(x, mean: float, std: float):
-    return np.exp(-0.5 * ((np.asarray(x) - mean) / std) ** 2) / (std * math.sqrt(2 * math.pi))
-
-
 class _Setup:
     """Everything one (config, seed) pair fixes: initial weights and the plotting grid."""
 
@@ -151,7 +143,7 @@ def run_one(setup: _Setup, loss: str, progress=None) -> dict:
         sample_data=lambda n, rng: rng.normal(c.data_mean, c.data_std, (n, 1)),
         sample_noise=lambda n, rng: rng.standard_normal((n, 1)),
         loss=loss, k=c.k, batch_size=c.batch_size, rng=setup.seed * 1000 + 6)
-    cdf = lambda x: normal_cdf(x, c.data_mean, c.data_std)  # noqa: E731
+    p_data = Gaussian(c.data_mean, c.data_std)
     grid = 0.5 * (setup.edges[1:] + setup.edges[:-1])
     evals = {"step": [], "jsd": [], "mean": [], "std": []}
     snapshots = []
@@ -160,7 +152,7 @@ def run_one(setup: _Setup, loss: str, progress=None) -> dict:
     def evaluate(step):
         x = G.predict(setup.eval_z, training=True).ravel()
         evals["step"].append(step)
-        evals["jsd"].append(histogram_js_divergence(x, cdf, setup.edges))
+        evals["jsd"].append(histogram_js_divergence(x, p_data.cdf, setup.edges))
         evals["mean"].append(float(x.mean()))
         evals["std"].append(float(x.std()))
         if step in checkpoints:
