@@ -8,7 +8,11 @@ gradient: a NaN or inf stops training with the parameter's name, before any valu
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+
+from .kernels.optim import adam_update, rmsprop_update, sgd_update, sum_squares
 
 
 class Optimizer:
@@ -20,6 +24,7 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
         self.lr = float(lr)
         self.t = 0  # number of steps taken (Adam's bias correction needs the true count)
+        self.grad_norm = math.nan  # of the gradients of the last step
         self.slots: dict[str, dict[str, np.ndarray]] = {}  # per-parameter moment buffers
 
     def _slot(self, kind: str, p) -> np.ndarray:
@@ -33,18 +38,30 @@ class Optimizer:
             p.grad.fill(0)
 
     def step(self) -> None:
+        """Check every gradient, then update every parameter in place.
+
+        The check is a sum of squares per gradient (one pass, float64), which is NaN or inf
+        exactly when an entry is; the square root of the total is kept as ``grad_norm``.
+        """
+        total = 0.0
         for p in self.params:
-            if not np.isfinite(p.grad).all():
+            ss = sum_squares(p.grad)
+            if not math.isfinite(ss):
                 raise FloatingPointError(
                     f"{type(self).__name__}: gradient of {p.name} contains NaN or inf; "
                     "no parameter was updated")
+            total += ss
+        self.grad_norm = math.sqrt(total)
         self.t += 1
         for p in self.params:
-            self.update(p)
+            if not math.isfinite(self.update(p)):
+                raise FloatingPointError(
+                    f"{type(self).__name__}: {p.name} became NaN or inf in step {self.t} "
+                    "(the learning rate is probably far too large)")
 
-    def update(self, p) -> None:
-        """Update one parameter in place (``p.value[...] -= ...``: the layer holds the same
-        array, so rebinding a name would leave the layer's copy unchanged)."""
+    def update(self, p) -> float:
+        """Update one parameter in place (the layer holds the same array, so it must be
+        changed in place, never rebound). Returns the sum of squares of the new values."""
         raise NotImplementedError
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -81,13 +98,8 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
 
     def update(self, p):
-        if self.momentum == 0:
-            p.value[...] -= self.lr * p.grad
-            return
-        v = self._slot("velocity", p)
-        v *= self.momentum
-        v += p.grad
-        p.value[...] -= self.lr * v
+        v = p.grad if self.momentum == 0 else self._slot("velocity", p)
+        return sgd_update(p.value, p.grad, v, self.lr, self.momentum)
 
 
 class Adam(Optimizer):
@@ -108,13 +120,7 @@ class Adam(Optimizer):
 
     def update(self, p):
         m, v = self._slot("m", p), self._slot("v", p)
-        m *= self.b1
-        m += (1 - self.b1) * p.grad
-        v *= self.b2
-        v += (1 - self.b2) * p.grad * p.grad
-        m_hat = m / (1 - self.b1 ** self.t)
-        v_hat = v / (1 - self.b2 ** self.t)
-        p.value[...] -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        return adam_update(p.value, p.grad, m, v, self.lr, self.b1, self.b2, self.eps, self.t)
 
 
 class RMSProp(Optimizer):
@@ -133,6 +139,4 @@ class RMSProp(Optimizer):
 
     def update(self, p):
         s = self._slot("square_avg", p)
-        s *= self.rho
-        s += (1 - self.rho) * p.grad * p.grad
-        p.value[...] -= self.lr * p.grad / (np.sqrt(s) + self.eps)
+        return rmsprop_update(p.value, p.grad, s, self.lr, self.rho, self.eps)

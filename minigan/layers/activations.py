@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..functions import sigmoid
+from ..kernels.activations import leaky_relu_backward, leaky_relu_forward
 from .base import Layer
 
 
@@ -17,6 +18,7 @@ class LeakyReLU(Layer):
 
     alpha = 0.2 as in DCGAN (Keras's own default is 0.3). At x = 0 we use the slope alpha
     (the left derivative); gradient checks keep inputs away from that kink.
+    The cache is the output: out > 0 exactly where x > 0, which is all the backward needs.
     """
 
     def __init__(self, alpha: float = 0.2) -> None:
@@ -26,11 +28,11 @@ class LeakyReLU(Layer):
         self.alpha = float(alpha)
 
     def compute_forward(self, x, training):
-        positive = x > 0
-        return np.where(positive, x, self.alpha * x), positive
+        out = leaky_relu_forward(x, self.alpha)
+        return out, out
 
-    def compute_backward(self, dout, positive):
-        return np.where(positive, dout, self.alpha * dout)
+    def compute_backward(self, dout, out):
+        return leaky_relu_backward(dout, out, self.alpha)
 
     def __repr__(self):
         return f"LeakyReLU(alpha={self.alpha})"

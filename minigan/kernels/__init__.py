@@ -1,0 +1,90 @@
+"""Compiled kernels: the only package in minigan that imports numba.
+
+Every kernel exists twice, a plain NumPy version (the readable reference) and a Numba version
+(the fast one), and the two are tested against each other. The backend is chosen by the
+environment variable MINIGAN_KERNELS when minigan is imported:
+
+    numba         (default) Numba kernels for the fused elementwise work and convolutions;
+                  matrix products through BLAS (np.dot)
+    numpy         NumPy only: numba is never imported
+    numba-matmul  as numba, but Dense layers use the hand-written, cache-blocked Numba matmul
+                  of kernels/matmul.py instead of BLAS (the teaching kernel; slower)
+
+``set_backend`` (and the ``backend`` context manager) switch it at run time, for tests.
+
+Compilation is lazy: a kernel is compiled the first time it is called (and cached on disk
+with cache=True), so a run compiles only the kernels it uses, and importing minigan does not
+import numba at all.
+
+Threads: the matrix products go to BLAS, which uses every core; the Numba kernels here are
+single-threaded (no parallel=True), so the two never compete for the 2 cores of the reference
+machine. The one exception is the teaching matmul, which parallelises its outer loop with
+prange because it *replaces* BLAS when selected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+BACKENDS = ("numba", "numpy", "numba-matmul")
+
+
+def _validate(name: str) -> str:
+    if name not in BACKENDS:
+        raise ValueError(f"MINIGAN_KERNELS must be one of {', '.join(BACKENDS)}, got {name!r}")
+    return name
+
+
+# Read at import, checked at first use: a bad value then surfaces as a ValueError from the
+# first layer call (one line from the command line) rather than as an import-time traceback.
+_backend = os.environ.get("MINIGAN_KERNELS", "numba").strip().lower() or "numba"
+
+
+def get_backend() -> str:
+    return _validate(_backend)
+
+
+def set_backend(name: str) -> None:
+    global _backend
+    _backend = _validate(name)
+
+
+@contextlib.contextmanager
+def backend(name: str):
+    """with backend("numpy"): ...  runs the block with another backend."""
+    previous = get_backend()
+    set_backend(name)
+    try:
+        yield
+    finally:
+        set_backend(previous)
+
+
+def use_numba() -> bool:
+    return get_backend() in ("numba", "numba-matmul")
+
+
+def jit(*jit_args, **jit_kwargs):
+    """Decorator: compile ``fn`` with numba.njit(cache=True, ...) the first time it is called.
+
+    Until then numba is not imported, so MINIGAN_KERNELS=numpy never needs it and a run pays
+    only for the kernels it calls. ``.py_func`` is the plain Python function, for reading.
+    """
+    def wrap(fn):
+        compiled = None
+
+        def call(*args):
+            nonlocal compiled
+            if compiled is None:
+                import numba
+
+                compiled = numba.njit(*jit_args, cache=True, **jit_kwargs)(fn)
+            return compiled(*args)
+
+        call.py_func = fn
+        call.__name__ = fn.__name__
+        call.__doc__ = fn.__doc__
+        return call
+
+    return wrap

@@ -1,0 +1,140 @@
+"""Fused optimizer updates.
+
+NumPy evaluates ``m = b1*m + (1-b1)*g; v = ...; p -= lr * m_hat / (sqrt(v_hat) + eps)`` as
+about a dozen separate passes over the parameter array, each allocating a temporary. The
+Numba versions do the whole update in one pass, element by element, with no temporaries:
+for the 1.1 million parameters of the MLP-GAN that is the difference between ~7 ms and
+well under 1 ms per iteration.
+
+Each update works on flat views of contiguous arrays, updates them in place, and returns the
+sum of squares of the updated parameters (accumulated in float64), which the optimizer uses
+to notice a parameter that became NaN or inf.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import jit, use_numba
+
+# ----------------------------------------------------------------------------- sum of squares
+
+
+def _sum_squares_numpy(a):
+    a = a.astype(np.float64, copy=False)
+    return float(np.dot(a, a))
+
+
+@jit()
+def _sum_squares_numba(a):
+    total = 0.0
+    for i in range(a.size):
+        x = np.float64(a[i])
+        total += x * x
+    return total
+
+
+def sum_squares(a: np.ndarray) -> float:
+    """sum(a**2) accumulated in float64 (NaN or inf if any entry is): one pass gives both a
+    gradient norm and a finiteness check."""
+    flat = a.reshape(-1)
+    return _sum_squares_numba(flat) if use_numba() else _sum_squares_numpy(flat)
+
+
+# ----------------------------------------------------------------------------- Adam
+
+
+def _adam_numpy(p, g, m, v, lr, b1, b2, eps, bc1, bc2):
+    m *= b1
+    m += (1 - b1) * g
+    v *= b2
+    v += (1 - b2) * g * g
+    p -= lr * (m / bc1) / (np.sqrt(v / bc2) + eps)
+    return _sum_squares_numpy(p)
+
+
+@jit()
+def _adam_numba(p, g, m, v, lr, b1, b2, eps, bc1, bc2):
+    total = 0.0
+    for i in range(p.size):
+        gi = g[i]
+        mi = b1 * m[i] + (1.0 - b1) * gi
+        vi = b2 * v[i] + (1.0 - b2) * gi * gi
+        m[i] = mi
+        v[i] = vi
+        pi = p[i] - lr * (mi / bc1) / (np.sqrt(vi / bc2) + eps)
+        p[i] = pi
+        total += np.float64(pi) * pi
+    return total
+
+
+def adam_update(p, g, m, v, lr, b1, b2, eps, t) -> float:
+    """In place: m <- b1 m + (1-b1) g;  v <- b2 v + (1-b2) g^2;
+    p <- p - lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps). Returns sum(p^2)."""
+    bc1, bc2 = 1.0 - b1 ** t, 1.0 - b2 ** t
+    args = (p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), lr, b1, b2, eps, bc1, bc2)
+    return _adam_numba(*args) if use_numba() else _adam_numpy(*args)
+
+
+# ----------------------------------------------------------------------------- RMSProp
+
+
+def _rmsprop_numpy(p, g, s, lr, rho, eps):
+    s *= rho
+    s += (1 - rho) * g * g
+    p -= lr * g / (np.sqrt(s) + eps)
+    return _sum_squares_numpy(p)
+
+
+@jit()
+def _rmsprop_numba(p, g, s, lr, rho, eps):
+    total = 0.0
+    for i in range(p.size):
+        gi = g[i]
+        si = rho * s[i] + (1.0 - rho) * gi * gi
+        s[i] = si
+        pi = p[i] - lr * gi / (np.sqrt(si) + eps)
+        p[i] = pi
+        total += np.float64(pi) * pi
+    return total
+
+
+def rmsprop_update(p, g, s, lr, rho, eps) -> float:
+    """In place: s <- rho s + (1-rho) g^2;  p <- p - lr g / (sqrt(s) + eps). Returns sum(p^2)."""
+    args = (p.reshape(-1), g.reshape(-1), s.reshape(-1), lr, rho, eps)
+    return _rmsprop_numba(*args) if use_numba() else _rmsprop_numpy(*args)
+
+
+# ----------------------------------------------------------------------------- SGD
+
+
+def _sgd_numpy(p, g, vel, lr, momentum):
+    if momentum == 0:
+        p -= lr * g
+    else:
+        vel *= momentum
+        vel += g
+        p -= lr * vel
+    return _sum_squares_numpy(p)
+
+
+@jit()
+def _sgd_numba(p, g, vel, lr, momentum):
+    total = 0.0
+    for i in range(p.size):
+        if momentum == 0.0:
+            step = g[i]
+        else:
+            step = momentum * vel[i] + g[i]
+            vel[i] = step
+        pi = p[i] - lr * step
+        p[i] = pi
+        total += np.float64(pi) * pi
+    return total
+
+
+def sgd_update(p, g, velocity, lr, momentum) -> float:
+    """In place: v <- momentum v + g;  p <- p - lr v  (plain p <- p - lr g when momentum = 0;
+    ``velocity`` is then unused and may be ``g`` itself). Returns sum(p^2)."""
+    args = (p.reshape(-1), g.reshape(-1), velocity.reshape(-1), lr, momentum)
+    return _sgd_numba(*args) if use_numba() else _sgd_numpy(*args)

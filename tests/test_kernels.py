@@ -1,0 +1,108 @@
+"""Every Numba kernel against its NumPy twin: float32 within 1e-5 relative, float64 within
+1e-12, on odd shapes. Plus the backend switch."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from minigan.kernels import backend, get_backend, set_backend
+from minigan.kernels.activations import leaky_relu_backward, leaky_relu_forward
+from minigan.kernels.optim import adam_update, rmsprop_update, sgd_update, sum_squares
+
+TOL = {np.float32: 1e-5, np.float64: 1e-12}
+SHAPES = [(1,), (7,), (3, 5), (64, 33), (2, 3, 5, 7)]
+
+
+def both_backends(fn, *arrays):
+    """Run fn on copies of the arrays with each backend; return (numpy results, numba results)."""
+    results = []
+    for name in ("numpy", "numba"):
+        copies = [a.copy() for a in arrays]
+        with backend(name):
+            out = fn(*copies)
+        results.append((out, copies))
+    return results
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("kind", ["adam", "rmsprop", "sgd", "sgd_momentum"])
+def test_optimizer_kernels_match_numpy(kind, shape, dtype, rng):
+    p, g = rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape).astype(dtype)
+    m = (0.1 * rng.standard_normal(shape)).astype(dtype)
+    v = rng.random(shape).astype(dtype)
+    fns = {
+        "adam": lambda p, g, m, v: adam_update(p, g, m, v, 1e-3, 0.5, 0.999, 1e-8, 3),
+        "rmsprop": lambda p, g, m, v: rmsprop_update(p, g, v, 1e-2, 0.9, 1e-8),
+        "sgd": lambda p, g, m, v: sgd_update(p, g, g, 0.1, 0.0),
+        "sgd_momentum": lambda p, g, m, v: sgd_update(p, g, m, 0.1, 0.9),
+    }
+    (ref_ss, ref), (ss, out) = both_backends(fns[kind], p, g, m, v)
+    for a, b in zip(ref, out, strict=True):
+        np.testing.assert_allclose(b, a, rtol=TOL[dtype], atol=TOL[dtype] * 1e-3)
+    assert ss == pytest.approx(ref_ss, rel=TOL[dtype])
+    assert not np.array_equal(out[0], p)  # the parameter really moved, in place
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_sum_squares_matches_numpy(shape, dtype, rng):
+    a = rng.standard_normal(shape).astype(dtype)
+    (ref, _), (out, _) = both_backends(sum_squares, a)
+    assert out == pytest.approx(ref, rel=1e-12)
+    assert out == pytest.approx(float(np.sum(a.astype(np.float64) ** 2)), rel=1e-12)
+    a.flat[0] = np.nan
+    for name in ("numpy", "numba"):
+        with backend(name):
+            assert np.isnan(sum_squares(a))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+@pytest.mark.parametrize("alpha", [0.0, 0.2])
+def test_leaky_relu_kernels_match_numpy(shape, dtype, alpha, rng):
+    x = rng.standard_normal(shape).astype(dtype)
+    dout = rng.standard_normal(shape).astype(dtype)
+    (ref, _), (out, _) = both_backends(lambda x: leaky_relu_forward(x, alpha), x)
+    np.testing.assert_array_equal(out, ref)  # a select and a product: bit-identical
+    assert out.dtype == dtype
+    (ref_dx, _), (dx, _) = both_backends(lambda d, o: leaky_relu_backward(d, o, alpha), dout, ref)
+    np.testing.assert_array_equal(dx, ref_dx)
+
+
+def test_leaky_relu_kernel_on_a_non_contiguous_input(rng):
+    x = rng.standard_normal((6, 8))[:, ::2]  # a strided view
+    with backend("numba"):
+        out = leaky_relu_forward(x, 0.2)
+    np.testing.assert_array_equal(out, np.where(x > 0, x, 0.2 * x))
+
+
+def test_backend_switch():
+    before = get_backend()
+    with backend("numpy"):
+        assert get_backend() == "numpy"
+    assert get_backend() == before
+    with pytest.raises(ValueError, match="must be one of numba, numpy, numba-matmul, got 'cuda'"):
+        set_backend("cuda")
+
+
+def test_numpy_backend_never_imports_numba():
+    code = ("import sys, numpy as np, minigan\n"
+            "from minigan.models import mlp_generator\n"
+            "G = mlp_generator(); G.forward(np.zeros((4, 32), np.float32))\n"
+            "assert 'numba' not in sys.modules, 'numba was imported'\n")
+    env = {**os.environ, "MINIGAN_KERNELS": "numpy"}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_bad_environment_value_is_one_clear_error():
+    env = {**os.environ, "MINIGAN_KERNELS": "fortran"}
+    result = subprocess.run([sys.executable, "-m", "minigan", "gradcheck"], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("minigan gradcheck: error: MINIGAN_KERNELS must be one of "
+                                     "numba, numpy, numba-matmul, got 'fortran'")
