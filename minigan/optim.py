@@ -22,6 +22,10 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimise")
         if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
+        for p in self.params:
+            # the fused kernels update flat views in place; a strided array would be copied
+            if not (p.value.flags.c_contiguous and p.grad.flags.c_contiguous):
+                raise ValueError(f"{type(self).__name__}: parameter {p.name} must be a contiguous array")
         self.lr = float(lr)
         self.t = 0  # number of steps taken (Adam's bias correction needs the true count)
         self.grad_norm = math.nan  # of the gradients of the last step

@@ -106,3 +106,46 @@ def test_bad_environment_value_is_one_clear_error():
     assert result.returncode == 2
     assert result.stderr.strip() == ("minigan gradcheck: error: MINIGAN_KERNELS must be one of "
                                      "numba, numpy, numba-matmul, got 'fortran'")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", [((1, 1), (1, 1)), ((3, 7), (7, 5)), ((1, 130), (130, 259)),
+                                    ((67, 300), (300, 3)), ((129, 257), (257, 131))], ids=str)
+def test_teaching_matmul_matches_blas(shapes, dtype, rng):
+    from minigan.kernels.matmul import blocked_matmul
+
+    A = rng.standard_normal(shapes[0]).astype(dtype)
+    B = rng.standard_normal(shapes[1]).astype(dtype)
+    ref = A @ B
+    for a, b in ((A, B), (np.asfortranarray(A), B)):
+        C = blocked_matmul(a, b)
+        assert C.dtype == dtype and C.shape == ref.shape
+        scale = np.abs(A) @ np.abs(B)  # the size of the sums: the right yardstick for rounding
+        assert np.max(np.abs(C - ref) / scale) < TOL[dtype]
+    # transposed views, as Dense's backward passes them
+    np.testing.assert_allclose(blocked_matmul(A.T.copy().T, B), ref, rtol=TOL[dtype] * 10, atol=TOL[dtype])
+
+
+def test_teaching_matmul_rejects_bad_shapes():
+    from minigan.kernels.matmul import blocked_matmul
+
+    with pytest.raises(ValueError, match=r"cannot multiply shapes \(2, 3\) and \(4, 5\)"):
+        blocked_matmul(np.zeros((2, 3)), np.zeros((4, 5)))
+
+
+def test_dense_layer_identical_results_across_backends(rng):
+    from minigan.layers import Dense
+
+    layer = Dense(37, 19, rng=rng)
+    x = rng.standard_normal((11, 37)).astype(np.float32)
+    g = rng.standard_normal((11, 19)).astype(np.float32)
+    outputs = {}
+    for name in ("numpy", "numba", "numba-matmul"):
+        with backend(name):
+            layer.zero_grad()
+            out = layer.forward(x)
+            dx = layer.backward(g)
+            outputs[name] = (out, dx, layer.grads["W"].copy())
+    for name in ("numba", "numba-matmul"):
+        for a, b in zip(outputs["numpy"], outputs[name], strict=True):
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5)

@@ -65,11 +65,22 @@ def use_numba() -> bool:
     return get_backend() in ("numba", "numba-matmul")
 
 
+prange = range
+"""Use ``prange`` (imported from here) for a parallel loop in a kernel: it is Python's range
+until the kernel is compiled, when ``jit`` swaps in numba.prange."""
+
+
 def jit(*jit_args, **jit_kwargs):
-    """Decorator: compile ``fn`` with numba.njit(cache=True, ...) the first time it is called.
+    """Decorator: compile ``fn`` with numba.njit(cache=True, error_model="numpy", ...) the
+    first time it is called.
 
     Until then numba is not imported, so MINIGAN_KERNELS=numpy never needs it and a run pays
     only for the kernels it calls. ``.py_func`` is the plain Python function, for reading.
+
+    error_model="numpy" makes x / 0 give inf or NaN, as in NumPy, instead of raising
+    ZeroDivisionError. That matters for speed, not only semantics: the Python error model
+    puts a zero test before every division, and that branch stops LLVM from vectorising the
+    loop (measured here: the fused Adam update ran 8x slower with it).
     """
     def wrap(fn):
         compiled = None
@@ -79,7 +90,10 @@ def jit(*jit_args, **jit_kwargs):
             if compiled is None:
                 import numba
 
-                compiled = numba.njit(*jit_args, cache=True, **jit_kwargs)(fn)
+                if fn.__globals__.get("prange") is range:
+                    fn.__globals__["prange"] = numba.prange  # see prange above
+                options = {"cache": True, "error_model": "numpy", **jit_kwargs}
+                compiled = numba.njit(*jit_args, **options)(fn)
             return compiled(*args)
 
         call.py_func = fn
