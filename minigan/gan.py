@@ -71,13 +71,14 @@ class GANTrainer:
         x = self.sample_data(m, self.rng)
         fake = self.G.forward(self.sample_noise(m, self.rng), training=True, remember=False)
         # Real and fake batches go through D separately (as in DCGAN), each forward followed
-        # by its own backward; D's gradients from the two add up before the step.
+        # by its own backward; D's gradients from the two add up before the step. Nothing
+        # flows back into the samples here, so D's input gradient is not computed.
         real_logits = self.D.forward(x)
         real_loss, d_real = bce_with_logits(real_logits, 1.0)
-        self.D.backward(d_real)
+        self.D.backward(d_real, need_input_grad=False)
         fake_logits = self.D.forward(fake)
         fake_loss, d_fake = bce_with_logits(fake_logits, 0.0)
-        self.D.backward(d_fake)
+        self.D.backward(d_fake, need_input_grad=False)
         self.d_opt.step()
         return real_loss + fake_loss, float(np.mean(sigmoid(real_logits)))
 

@@ -72,11 +72,21 @@ class Sequential:
         """Forward without keeping caches (eval mode by default): for sampling and plots."""
         return self.forward(x, training=training, remember=False)
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
-        """Back-propagate dL/d(out); fills every layer's grads and returns dL/dx."""
-        for layer in reversed(self.layers):
-            dout = layer.backward(dout)
-        return dout
+    def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+        """Back-propagate dL/d(out); fills every layer's grads and returns dL/dx.
+        With need_input_grad=False (the input is data, not a generator's output), nothing
+        below the first layer with parameters needs a gradient: that layer skips its dL/dx,
+        the parameter-free layers before it (a Flatten) just drop their caches, and None is
+        returned."""
+        stop = 0
+        if not need_input_grad:
+            stop = next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers))
+        for i in range(len(self.layers) - 1, -1, -1):
+            if i < stop:
+                self.layers[i].forget()
+                continue
+            dout = self.layers[i].backward(dout, need_dx=need_input_grad or i > stop)
+        return dout if need_input_grad else None
 
     def forget(self) -> None:
         for layer in self.layers:

@@ -107,3 +107,22 @@ def test_backward_and_parameters(rng):
     assert all(p.grad.any() for p in net.parameters())
     net.zero_grad()
     assert not any(p.grad.any() for p in net.parameters())
+
+
+def test_backward_can_skip_the_input_gradient(rng):
+    from minigan import Flatten
+
+    f64 = np.float64
+    net = Sequential([Flatten(), Dense(5, 4, rng=rng, dtype=f64), LeakyReLU(),
+                      Dense(4, 2, rng=rng, dtype=f64)], (5, 1))
+    x, g = rng.standard_normal((3, 5, 1)), rng.standard_normal((3, 2))
+    net.forward(x)
+    dx = net.backward(g)
+    full = [p.grad.copy() for p in net.parameters()]
+    net.zero_grad()
+    net.forward(x)
+    assert net.backward(g, need_input_grad=False) is None
+    for p, f in zip(net.parameters(), full, strict=True):
+        np.testing.assert_array_equal(p.grad, f)  # parameter gradients unchanged
+    assert dx.shape == x.shape
+    net.forward(x)  # every cache was consumed or dropped: a new forward is allowed

@@ -40,6 +40,7 @@ class Layer:
         self.name = type(self).__name__.lower()
         self._cache = None
         self._has_cache = False
+        self.need_dx = True  # set by backward for compute_backward to read
 
     # ----------------------------------------------------------------- the public contract
     def forward(self, x: np.ndarray, training: bool = True, remember: bool = True) -> np.ndarray:
@@ -67,9 +68,14 @@ class Layer:
             self._cache, self._has_cache = (cache, out.shape), True
         return out
 
-    def backward(self, dout: np.ndarray) -> np.ndarray:
+    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Back-propagate ``dout`` = dL/d(out); add the parameter gradients to ``grads`` and
-        return dL/dx. Consumes the cache of the matching forward call."""
+        return dL/dx. Consumes the cache of the matching forward call.
+
+        ``need_dx=False`` says nobody will use dL/dx (the first layer of a network whose input
+        is data): a layer may then skip computing it and return None. Dense does, which saves
+        the largest matrix product of a discriminator step.
+        """
         if not self._has_cache:
             raise RuntimeError(
                 f"{self.describe()}: backward called without a matching forward "
@@ -83,6 +89,7 @@ class Layer:
                 f"got {given}"
             )
         self._cache, self._has_cache = None, False
+        self.need_dx = need_dx
         return self.compute_backward(dout, cache)
 
     def forget(self) -> None:

@@ -54,6 +54,8 @@ class Dense(Layer):
     def compute_backward(self, dout, x):
         self.grads["W"] += matmul(x.T, dout)
         self.grads["b"] += dout.sum(axis=0)
+        if not self.need_dx:
+            return None
         return matmul(dout, self.params["W"].T)
 
     def __repr__(self):
