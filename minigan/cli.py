@@ -85,6 +85,27 @@ def _cmd_compare_losses(args) -> int:
     return 0
 
 
+def _cmd_bench(args) -> int:
+    from .experiments import bench
+
+    batches = []
+    for part in args.batch.split(","):
+        try:
+            batches.append(int(part))
+        except ValueError:
+            raise ValueError(f"--batch must be comma-separated integers, got {args.batch!r}") from None
+    models = tuple(m.strip() for m in args.model.split(","))
+
+    def progress(message):
+        if not args.json:
+            print(f"... {message}", file=sys.stderr, flush=True)
+
+    report = bench.run(models, tuple(batches), quick=args.quick, with_torch=not args.no_torch,
+                       progress=progress)
+    print(json.dumps(report, indent=2) if args.json else bench.format_report(report))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -149,6 +170,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_compare_losses)
+
+    p = sub.add_parser("bench", help="time one GAN iteration against BLAS alone and PyTorch",
+                       description="Time one GAN iteration (Adam, float32) with each kernel "
+                                   "backend, the same matrix products alone through BLAS, and "
+                                   "PyTorch if it is installed (pip install -e '.[bench]').")
+    p.add_argument("--model", default="mlp", help="mlp, conv or both comma-separated (mlp)")
+    p.add_argument("--batch", default="64,128", help="comma-separated batch sizes (64,128)")
+    p.add_argument("--quick", action="store_true",
+                   help="few iterations, small matmul, no JIT measurement (for tests)")
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 

@@ -89,7 +89,8 @@ class GANTrainer:
         fake = self.G.forward(self.sample_noise(self.batch_size, self.rng), training=True)
         logits = self.D.forward(fake, training=True)
         loss, dlogits = generator_loss(logits, self.loss)
-        self.G.backward(self.D.backward(dlogits))  # D's grads fill too; its optimizer ignores them
+        # D's grads fill too (its optimizer ignores them); G's input is noise: no dL/dz needed
+        self.G.backward(self.D.backward(dlogits), need_input_grad=False)
         self.g_opt.step()
         return loss, float(np.mean(sigmoid(logits)))
 

@@ -37,6 +37,8 @@ selected it replaces BLAS, so the two never run at the same time.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from . import get_backend, jit, prange
@@ -102,9 +104,26 @@ def blocked_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     return _blocked_matmul(A, B, C, MC, KC, NC)
 
 
+_recorded: list | None = None
+
+
 def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """A @ B for the Dense layers: the teaching kernel under MINIGAN_KERNELS=numba-matmul,
-    BLAS otherwise (np.dot is already the fastest code on the machine)."""
+    """A @ B for the layers: the teaching kernel under MINIGAN_KERNELS=numba-matmul, BLAS
+    otherwise (np.dot is already the fastest code on the machine)."""
+    if _recorded is not None:
+        _recorded.append((A.shape, A.strides, B.shape, B.strides, A.dtype))
     if get_backend() == "numba-matmul":
         return blocked_matmul(A, B)
     return A @ B
+
+
+@contextlib.contextmanager
+def record_products():
+    """with record_products() as products: ...  lists the (shape, strides) of both operands
+    of every product the layers compute, so a benchmark can time those products alone."""
+    global _recorded
+    _recorded = []
+    try:
+        yield _recorded
+    finally:
+        _recorded = None

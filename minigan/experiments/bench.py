@@ -1,0 +1,248 @@
+"""`minigan bench`: how fast is one GAN iteration, against BLAS alone and against PyTorch.
+
+One iteration is Algorithm 1 with k = 1 as `minigan.gan.GANTrainer` runs it: a discriminator
+step on a real and a fake batch, then a generator step with the non-saturating loss; Adam
+(lr 2e-4, betas (0.5, 0.999)); float32. In one run, on the same machine and threads:
+
+- minigan with each kernel backend (numpy, numba, numba-matmul);
+- the "GEMM floor": the very matrix products minigan computes in an iteration (recorded, then
+  replayed through BLAS on arrays of the same shapes and layouts), i.e. what an iteration
+  would cost if everything except the products were free;
+- PyTorch (if importable), the same models with the same weights, as a plain training loop,
+  checked once to give the same losses from the same weights and inputs.
+
+Timings are medians over rounds in which every contender runs one iteration in turn, so a
+slow moment of the machine hurts all of them alike; the ratios are what to read.
+Also measured: the first iteration in a fresh process with an empty Numba cache and with a
+warm one (the JIT cost), and the teaching matmul against BLAS at 1024 x 1024 x 1024.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from ..gan import GANTrainer
+from ..kernels import backend
+from ..kernels.matmul import blocked_matmul, record_products
+from ..optim import Adam
+
+MODELS = ("mlp", "conv")
+BACKENDS = ("numba", "numpy", "numba-matmul")
+
+
+def build_models(model: str, seed: int = 0):
+    """(G, D, latent_dim) for a named architecture, float32."""
+    from .. import models
+
+    if model == "mlp":
+        return models.mlp_generator(seed=seed), models.mlp_discriminator(seed=seed + 1), models.LATENT_DIM
+    if model == "conv":
+        return models.conv_generator(seed=seed), models.conv_discriminator(seed=seed + 1), models.LATENT_DIM
+    raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+
+
+def make_trainer(model: str, batch: int, seed: int = 0) -> GANTrainer:
+    G, D, latent = build_models(model, seed)
+    real = np.tanh(np.random.default_rng(seed).standard_normal((batch, *D.input_shape))).astype(np.float32)
+    betas = (0.5, 0.999)
+    return GANTrainer(G, D, Adam(G.parameters(), 2e-4, betas), Adam(D.parameters(), 2e-4, betas),
+                      sample_data=lambda n, rng: real,
+                      sample_noise=lambda n, rng: rng.standard_normal((n, latent), dtype=np.float32),
+                      loss="non_saturating", k=1, batch_size=batch, rng=seed, guard=False)
+
+
+def _gemm_floor(products):
+    """A function that computes the recorded products alone, through BLAS, on arrays of the
+    same shapes, dtypes and memory layouts (a transposed view stays a transposed view)."""
+    rng = np.random.default_rng(0)
+    operands = []
+    for a_shape, a_strides, b_shape, b_strides, dtype in products:
+        pair = []
+        for shape, strides in ((a_shape, a_strides), (b_shape, b_strides)):
+            base = rng.standard_normal(shape).astype(dtype)
+            if strides[0] < strides[-1]:  # recorded as a transposed (column-major) view
+                base = np.asfortranarray(base)
+            pair.append(base)
+        operands.append(pair)
+
+    def run():
+        for a, b in operands:
+            np.dot(a, b)
+
+    return run
+
+
+def _median_ms(times) -> float:
+    return float(np.median(times) * 1e3)
+
+
+def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
+                   with_torch: bool = True, threads: int | None = None) -> dict:
+    """Time every contender for one (model, batch); returns a dict of results."""
+    threads = threads or os.cpu_count() or 1
+    contenders = {}
+    for name in BACKENDS:
+        trainer = make_trainer(model, batch)
+        contenders[name] = (name, trainer.step)
+    with record_products() as products, backend("numpy"):
+        make_trainer(model, batch).step()
+    contenders["gemm_floor"] = ("numpy", _gemm_floor(products))
+
+    check = None
+    if with_torch:
+        from . import torch_reference
+
+        if torch_reference.available():
+            trainer = make_trainer(model, batch)
+            torch_gan = torch_reference.TorchGAN(trainer.G, trainer.D, trainer.sample_data(batch, None),
+                                                 latent_dim=trainer.G.input_shape[0], threads=threads)
+            check = _check_same_losses(trainer, torch_gan)
+            contenders["pytorch"] = ("numba", torch_gan.step)
+
+    for kernels, fn in contenders.values():  # warm-up, JIT compilation included
+        with backend(kernels):
+            for _ in range(warmup):
+                fn()
+    times = {name: [] for name in contenders}
+    for _ in range(iterations):
+        for name, (kernels, fn) in contenders.items():
+            with backend(kernels):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    ms = {name: _median_ms(t) for name, t in times.items()}
+    result = {"model": model, "batch": batch, "threads": threads, "iterations": iterations,
+              "median_ms": ms, "iterations_per_second": {k: 1e3 / v for k, v in ms.items()},
+              "matrix_products_per_iteration": len(products),
+              "ratio_to_gemm_floor": {k: ms[k] / ms["gemm_floor"] for k in BACKENDS}}
+    if "pytorch" in ms:
+        result["ratio_to_pytorch"] = {k: ms[k] / ms["pytorch"] for k in BACKENDS}
+        result["pytorch_check"] = check
+    return result
+
+
+def _check_same_losses(trainer: GANTrainer, torch_gan) -> dict:
+    """Both frameworks, same weights, same data and noise: the same D and G losses?"""
+    from ..losses import bce_with_logits
+
+    batch = trainer.batch_size
+    rng = np.random.default_rng(123)
+    x = trainer.sample_data(batch, rng)
+    z = rng.standard_normal((batch, trainer.G.input_shape[0])).astype(np.float32)
+    fake = trainer.G.predict(z, training=True)
+    real_logits = trainer.D.predict(x, training=True)
+    fake_logits = trainer.D.predict(fake, training=True)
+    d_loss = bce_with_logits(real_logits, 1.0)[0] + bce_with_logits(fake_logits, 0.0)[0]
+    g_loss = bce_with_logits(fake_logits, 1.0)[0]
+    t_d, t_g = torch_gan.losses(x, z)
+    worst = max(abs(d_loss - t_d) / abs(t_d), abs(g_loss - t_g) / abs(t_g))
+    return {"minigan": [d_loss, g_loss], "pytorch": [t_d, t_g], "max_rel_difference": worst,
+            "same": bool(worst < 1e-4)}
+
+
+def first_iteration_seconds(model: str, batch: int) -> float:
+    """Build the models and run one iteration in this process; seconds for the iteration
+    (Numba compiles, or loads from its cache, every kernel the iteration uses)."""
+    trainer = make_trainer(model, batch)
+    start = time.perf_counter()
+    trainer.step()
+    return time.perf_counter() - start
+
+
+def jit_cost(model: str, batch: int) -> dict:
+    """First iteration in a fresh process with an empty Numba cache, then with a warm one."""
+    code = ("import json; from minigan.experiments.bench import first_iteration_seconds; "
+            f"print(json.dumps(first_iteration_seconds({model!r}, {batch})))")
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "MINIGAN_KERNELS": "numba"}
+        for label in ("empty_cache_s", "warm_cache_s"):
+            run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                                 text=True, check=True)
+            out[label] = json.loads(run.stdout.strip().splitlines()[-1])
+    return out
+
+
+def matmul_speed(n: int = 1024, repeats: int = 5) -> dict:
+    """GFLOP/s of BLAS and of the teaching kernel for an n x n x n float32 product."""
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((n, n)).astype(np.float32)
+    B = rng.standard_normal((n, n)).astype(np.float32)
+    blocked_matmul(A, B)  # compile
+    A @ B
+    times = {"blas": [], "teaching": []}
+    for _ in range(repeats):
+        for name, fn in (("blas", lambda: A @ B), ("teaching", lambda: blocked_matmul(A, B))):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    gflops = {k: 2 * n ** 3 / np.median(v) / 1e9 for k, v in times.items()}
+    return {"n": n, "gflops": gflops, "teaching_fraction_of_blas": gflops["teaching"] / gflops["blas"]}
+
+
+def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: bool = True,
+        progress=None) -> dict:
+    for m in models:
+        if m not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {m!r}")
+    for b in batches:
+        if not (isinstance(b, int) and b >= 2):
+            raise ValueError(f"batch sizes must be integers >= 2 (BatchNorm needs two), got {b!r}")
+    iterations, warmup = (3, 1) if quick else (9, 3)
+    report = {"quick": quick, "cpu_count": os.cpu_count(), "numpy": np.__version__, "results": []}
+    if with_torch:
+        from . import torch_reference
+
+        if torch_reference.available():
+            import torch
+
+            report["pytorch"] = torch.__version__
+    for m in models:
+        for b in batches:
+            if progress:
+                progress(f"timing {m} GAN, batch {b}")
+            report["results"].append(time_iteration(m, b, iterations, warmup, with_torch))
+    if progress:
+        progress("teaching matmul vs BLAS")
+    report["matmul"] = matmul_speed(256 if quick else 1024, 3 if quick else 5)
+    if not quick:
+        if progress:
+            progress("JIT cost (fresh processes, empty and warm Numba cache)")
+        report["jit"] = jit_cost(models[0], batches[0])
+    return report
+
+
+def format_report(report: dict) -> str:
+    lines = []
+    for r in report["results"]:
+        ms = r["median_ms"]
+        lines.append(f"{r['model']} GAN, batch {r['batch']}: one iteration (D step on real + fake, "
+                     f"G step), Adam, float32, {r['threads']} threads, median of {r['iterations']}")
+        lines.append(f"  {'':<14}{'ms':>9}{'it/s':>9}{'x floor':>10}{'x PyTorch':>11}")
+        for name in (*BACKENDS, "gemm_floor", "pytorch"):
+            if name not in ms:
+                continue
+            floor = f"{ms[name] / ms['gemm_floor']:.2f}"
+            torch_ratio = f"{ms[name] / ms['pytorch']:.2f}" if "pytorch" in ms else "-"
+            label = {"gemm_floor": "GEMM floor", "pytorch": "PyTorch"}.get(name, f"minigan {name}")
+            lines.append(f"  {label:<14}{ms[name]:>9.2f}{1e3 / ms[name]:>9.1f}{floor:>10}{torch_ratio:>11}")
+        check = r.get("pytorch_check")
+        if check:
+            lines.append(f"  same losses as PyTorch from the same weights: {check['same']} "
+                         f"(max rel. difference {check['max_rel_difference']:.1e})")
+        lines.append("")
+    mm = report["matmul"]
+    lines.append(f"teaching matmul {mm['n']}^3 float32: {mm['gflops']['teaching']:.1f} GFLOP/s, "
+                 f"BLAS {mm['gflops']['blas']:.1f} GFLOP/s ({mm['teaching_fraction_of_blas']:.0%} of BLAS)")
+    if "jit" in report:
+        j = report["jit"]
+        lines.append(f"first iteration in a fresh process: {j['empty_cache_s']:.2f} s with an empty "
+                     f"Numba cache, {j['warm_cache_s']:.2f} s with a warm one")
+    return "\n".join(lines)
