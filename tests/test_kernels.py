@@ -149,3 +149,27 @@ def test_dense_layer_identical_results_across_backends(rng):
     for name in ("numba", "numba-matmul"):
         for a, b in zip(outputs["numpy"], outputs[name], strict=True):
             np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(2, 1), (7, 5), (64, 512), (1, 3, 5, 7), (4, 2, 3, 1)], ids=str)
+def test_batchnorm_kernels_match_numpy(shape, dtype, rng):
+    from minigan.kernels.batchnorm import as_ncm, train_backward, train_forward
+
+    x = as_ncm((3 + 2 * rng.standard_normal(shape)).astype(dtype))
+    gamma = (1 + 0.3 * rng.standard_normal(shape[1])).astype(dtype)
+    beta = rng.standard_normal(shape[1]).astype(dtype)
+    dout = as_ncm(rng.standard_normal(shape).astype(dtype))
+    results = {}
+    for name in ("numpy", "numba"):
+        with backend(name):
+            forward = train_forward(x, gamma, beta, 1e-5)
+            backward = train_backward(dout, forward[1], gamma, forward[4])
+            results[name] = (*forward, *backward)
+    # dx is a difference of terms of size |dout * gamma / std|; measure its error on that scale
+    # (with two samples per feature the terms cancel almost exactly and dx itself is ~1e-6)
+    dx_scale = np.abs(dout * (gamma / np.sqrt(x.var(axis=(0, 2)) + 1e-5))[None, :, None]).max()
+    for i, (a, b) in enumerate(zip(results["numpy"], results["numba"], strict=True)):
+        assert b.dtype == dtype and b.shape == a.shape
+        scale = dx_scale if i == 5 else np.abs(a).max()
+        np.testing.assert_allclose(b, a, rtol=TOL[dtype], atol=TOL[dtype] * scale)

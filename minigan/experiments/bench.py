@@ -11,8 +11,8 @@ step on a real and a fake batch, then a generator step with the non-saturating l
 - PyTorch (if importable), the same models with the same weights, as a plain training loop,
   checked once to give the same losses from the same weights and inputs.
 
-Timings are medians over rounds in which every contender runs one iteration in turn, so a
-slow moment of the machine hurts all of them alike; the ratios are what to read.
+Each contender is timed in its own fresh process (see time_iteration for why), as the median
+of its iterations after a warm-up; the ratios between them are what to read.
 Also measured: the first iteration in a fresh process with an empty Numba cache and with a
 warm one (the JIT cost), and the teaching matmul against BLAS at 1024 x 1024 x 1024.
 """
@@ -83,48 +83,73 @@ def _median_ms(times) -> float:
     return float(np.median(times) * 1e3)
 
 
+def time_contender(model: str, batch: int, contender: str, iterations: int, warmup: int,
+                   threads: int) -> dict:
+    """Time one contender in *this* process: {"times": [...], "products": n, "check": ...}."""
+    check, n_products = None, None
+    if contender == "pytorch":
+        from . import torch_reference
+
+        trainer = make_trainer(model, batch)
+        torch_gan = torch_reference.TorchGAN(trainer.G, trainer.D, trainer.sample_data(batch, None),
+                                             latent_dim=trainer.G.input_shape[0], threads=threads)
+        check = _check_same_losses(trainer, torch_gan)
+        fn, kernels = torch_gan.step, "numpy"
+    elif contender == "gemm_floor":
+        with record_products() as products, backend("numpy"):
+            make_trainer(model, batch).step()
+        fn, kernels, n_products = _gemm_floor(products), "numpy", len(products)
+    else:
+        fn, kernels = make_trainer(model, batch).step, contender
+    times = []
+    with backend(kernels):
+        for _ in range(warmup):  # JIT compilation and first-touch costs
+            fn()
+        for _ in range(iterations):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return {"times": times, "products": n_products, "check": check}
+
+
+def _in_fresh_process(call: str, env: dict | None = None):
+    """Run ``minigan.experiments.bench.<call>`` in a new Python process; return its JSON."""
+    code = f"import json; from minigan.experiments import bench; print(json.dumps(bench.{call}))"
+    run = subprocess.run([sys.executable, "-c", code], env={**os.environ, **(env or {})},
+                         capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"benchmark worker failed: {run.stderr.strip().splitlines()[-1]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
                    with_torch: bool = True, threads: int | None = None) -> dict:
-    """Time every contender for one (model, batch); returns a dict of results."""
-    threads = threads or os.cpu_count() or 1
-    contenders = {}
-    for name in BACKENDS:
-        trainer = make_trainer(model, batch)
-        contenders[name] = (name, trainer.step)
-    with record_products() as products, backend("numpy"):
-        make_trainer(model, batch).step()
-    contenders["gemm_floor"] = ("numpy", _gemm_floor(products))
+    """Time every contender for one (model, batch).
 
-    check = None
+    Each contender runs in its own fresh process, one after the other. Sharing a process
+    makes the libraries' thread pools fight: OpenBLAS's and PyTorch's OpenMP threads keep
+    spinning for a while after each call, and when the two alternate every few milliseconds
+    each finds the cores busy with the other's idle spinning (measured here: both ran 2-3x
+    slower than alone).
+    """
+    threads = threads or os.cpu_count() or 1
+    contenders = [*BACKENDS, "gemm_floor"]
     if with_torch:
         from . import torch_reference
 
         if torch_reference.available():
-            trainer = make_trainer(model, batch)
-            torch_gan = torch_reference.TorchGAN(trainer.G, trainer.D, trainer.sample_data(batch, None),
-                                                 latent_dim=trainer.G.input_shape[0], threads=threads)
-            check = _check_same_losses(trainer, torch_gan)
-            contenders["pytorch"] = ("numba", torch_gan.step)
-
-    for kernels, fn in contenders.values():  # warm-up, JIT compilation included
-        with backend(kernels):
-            for _ in range(warmup):
-                fn()
-    times = {name: [] for name in contenders}
-    for _ in range(iterations):
-        for name, (kernels, fn) in contenders.items():
-            with backend(kernels):
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
-    ms = {name: _median_ms(t) for name, t in times.items()}
+            contenders.append("pytorch")
+    runs = {c: _in_fresh_process(
+        f"time_contender({model!r}, {batch}, {c!r}, {iterations}, {warmup}, {threads})")
+        for c in contenders}
+    ms = {name: _median_ms(r["times"]) for name, r in runs.items()}
     result = {"model": model, "batch": batch, "threads": threads, "iterations": iterations,
               "median_ms": ms, "iterations_per_second": {k: 1e3 / v for k, v in ms.items()},
-              "matrix_products_per_iteration": len(products),
+              "matrix_products_per_iteration": runs["gemm_floor"]["products"],
               "ratio_to_gemm_floor": {k: ms[k] / ms["gemm_floor"] for k in BACKENDS}}
     if "pytorch" in ms:
         result["ratio_to_pytorch"] = {k: ms[k] / ms["pytorch"] for k in BACKENDS}
-        result["pytorch_check"] = check
+        result["pytorch_check"] = runs["pytorch"]["check"]
     return result
 
 
@@ -158,32 +183,36 @@ def first_iteration_seconds(model: str, batch: int) -> float:
 
 def jit_cost(model: str, batch: int) -> dict:
     """First iteration in a fresh process with an empty Numba cache, then with a warm one."""
-    code = ("import json; from minigan.experiments.bench import first_iteration_seconds; "
-            f"print(json.dumps(first_iteration_seconds({model!r}, {batch})))")
     out = {}
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "MINIGAN_KERNELS": "numba"}
+        env = {"NUMBA_CACHE_DIR": cache, "MINIGAN_KERNELS": "numba"}
         for label in ("empty_cache_s", "warm_cache_s"):
-            run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                 text=True, check=True)
-            out[label] = json.loads(run.stdout.strip().splitlines()[-1])
+            out[label] = _in_fresh_process(f"first_iteration_seconds({model!r}, {batch})", env)
     return out
 
 
-def matmul_speed(n: int = 1024, repeats: int = 5) -> dict:
-    """GFLOP/s of BLAS and of the teaching kernel for an n x n x n float32 product."""
+def matmul_seconds(which: str, n: int, repeats: int) -> list[float]:
+    """Times of an n x n x n float32 product by "blas" or by the "teaching" kernel."""
     rng = np.random.default_rng(0)
     A = rng.standard_normal((n, n)).astype(np.float32)
     B = rng.standard_normal((n, n)).astype(np.float32)
-    blocked_matmul(A, B)  # compile
-    A @ B
-    times = {"blas": [], "teaching": []}
+    fn = (lambda: A @ B) if which == "blas" else (lambda: blocked_matmul(A, B))
+    fn()  # compile / warm up
+    times = []
     for _ in range(repeats):
-        for name, fn in (("blas", lambda: A @ B), ("teaching", lambda: blocked_matmul(A, B))):
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    gflops = {k: 2 * n ** 3 / np.median(v) / 1e9 for k, v in times.items()}
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def matmul_speed(n: int = 1024, repeats: int = 5) -> dict:
+    """GFLOP/s of BLAS and of the teaching kernel, each in a fresh process (BLAS's threads and
+    Numba's would otherwise compete for the cores)."""
+    gflops = {}
+    for which in ("blas", "teaching"):
+        times = _in_fresh_process(f"matmul_seconds({which!r}, {n}, {repeats})")
+        gflops[which] = 2 * n ** 3 / float(np.median(times)) / 1e9
     return {"n": n, "gflops": gflops, "teaching_fraction_of_blas": gflops["teaching"] / gflops["blas"]}
 
 

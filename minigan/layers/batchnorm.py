@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels.batchnorm import as_ncm, train_backward, train_forward
 from .base import Layer
 
 
@@ -53,46 +54,42 @@ class BatchNorm(Layer):
                 f"(batch, {self.num_features}) or (batch, {self.num_features}, H, W)", shape)
         return shape
 
-    @staticmethod
-    def _axes(x):
-        """Axes to reduce over and the broadcast shape of per-feature vectors."""
-        if x.ndim == 2:
-            return (0,), (1, x.shape[1])
-        return (0, 2, 3), (1, x.shape[1], 1, 1)
-
     def compute_forward(self, x, training):
-        axes, bshape = self._axes(x)
-        m = x.size // x.shape[1]
-        gamma = self.params["gamma"].reshape(bshape)
-        beta = self.params["beta"].reshape(bshape)
+        # Work on a (N, C, M) view: M = 1 for (N, F) input, H*W for images, so one code path
+        # (and one fused kernel, see minigan.kernels.batchnorm) serves both layouts.
+        x3 = as_ncm(x)
+        gamma, beta = self.params["gamma"], self.params["beta"]
         if training:
+            m = x3.shape[0] * x3.shape[2]
             if m < 2:
                 raise ValueError(
                     f"{self.describe()}: training mode needs at least 2 values per feature to "
                     f"estimate a variance, got input of shape {x.shape}")
-            mu = x.mean(axis=axes)
-            var = x.var(axis=axes)
+            out, xhat, mu, var, inv_std = train_forward(x3, gamma, beta, self.eps)
             mom = self.momentum
             rm, rv = self.state["running_mean"], self.state["running_var"]
             rm[...] = (1 - mom) * rm + mom * mu
             rv[...] = (1 - mom) * rv + mom * var * (m / (m - 1))
         else:
             mu, var = self.state["running_mean"], self.state["running_var"]
-        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False).reshape(bshape)
-        xhat = (x - mu.reshape(bshape)) * inv_std
-        return gamma * xhat + beta, (xhat, inv_std, training, axes, m)
+            inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
+            xhat = (x3 - mu[None, :, None]) * inv_std[None, :, None]
+            out = gamma[None, :, None] * xhat + beta[None, :, None]
+        return out.reshape(x.shape), (xhat, inv_std, training)
 
     def compute_backward(self, dout, cache):
-        xhat, inv_std, training, axes, m = cache
-        bshape = inv_std.shape
-        self.grads["gamma"] += (dout * xhat).sum(axis=axes)
-        self.grads["beta"] += dout.sum(axis=axes)
-        dxhat = dout * self.params["gamma"].reshape(bshape)
-        if not training:
-            return dxhat * inv_std
-        sum_dxhat = dxhat.sum(axis=axes).reshape(bshape)
-        sum_dxhat_xhat = (dxhat * xhat).sum(axis=axes).reshape(bshape)
-        return (inv_std / m) * (m * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
+        xhat, inv_std, training = cache
+        dout3 = as_ncm(dout)
+        gamma = self.params["gamma"]
+        if training:
+            dx, dgamma, dbeta = train_backward(dout3, xhat, gamma, inv_std)
+        else:
+            dgamma = (dout3 * xhat).sum(axis=(0, 2))
+            dbeta = dout3.sum(axis=(0, 2))
+            dx = dout3 * (gamma * inv_std)[None, :, None]
+        self.grads["gamma"] += dgamma
+        self.grads["beta"] += dbeta
+        return dx.reshape(dout.shape)
 
     def __repr__(self):
         return f"BatchNorm({self.num_features}, momentum={self.momentum}, eps={self.eps})"
