@@ -35,6 +35,27 @@ def grad_norm(model: Sequential) -> float:
                              for p in model.parameters())))
 
 
+def train_discriminator(D: Sequential, sample_real: Callable, sample_fake: Callable, optimizer,
+                        steps: int, batch_size: int, rng: np.random.Generator) -> list[float]:
+    """Train D alone against fixed real and fake samplers: the inner maximisation of the game,
+    max_D V(G, D) for a fixed G, by descent on -V. Returns the loss of every step.
+
+    sample_real(n, rng) and sample_fake(n, rng) return (n, *D.input_shape) batches.
+    """
+    if not isinstance(steps, (int, np.integer)) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    losses = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        real_loss, d_real = bce_with_logits(D.forward(sample_real(batch_size, rng)), 1.0)
+        D.backward(d_real, need_input_grad=False)
+        fake_loss, d_fake = bce_with_logits(D.forward(sample_fake(batch_size, rng)), 0.0)
+        D.backward(d_fake, need_input_grad=False)
+        optimizer.step()
+        losses.append(real_loss + fake_loss)
+    return losses
+
+
 class GANTrainer:
     """Holds G, D, their optimizers and samplers, and runs Algorithm 1 one iteration at a time.
 

@@ -23,8 +23,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..functions import sigmoid
-from ..gan import GANTrainer
-from ..losses import GENERATOR_LOSSES, bce_with_logits, normalise_generator_loss
+from ..gan import GANTrainer, train_discriminator
+from ..losses import GENERATOR_LOSSES, normalise_generator_loss
 from ..metrics import histogram_js_divergence
 from ..models import toy_discriminator, toy_generator
 from ..optim import SGD, Adam
@@ -103,15 +103,11 @@ class _Setup:
         last.params["W"] *= c.start_std * c.data_std / out.std()
         last.params["b"] += c.data_mean + c.offset - self.G.predict(z).mean()
         # D first learns to reject the initial generator (the regime of Arjovsky & Bottou)
-        d_opt = self._optimizer(self.D, c.lr_d, c.d_optimizer)
-        rng = np.random.default_rng(seed * 1000 + 4)
-        for _ in range(c.pretrain_d):
-            d_opt.zero_grad()
-            x = rng.normal(c.data_mean, c.data_std, (c.batch_size, 1))
-            fake = self.G.predict(rng.standard_normal((c.batch_size, 1)), training=True)
-            self.D.backward(bce_with_logits(self.D.forward(x), 1.0)[1])
-            self.D.backward(bce_with_logits(self.D.forward(fake), 0.0)[1])
-            d_opt.step()
+        train_discriminator(
+            self.D, lambda n, rng: rng.normal(c.data_mean, c.data_std, (n, 1)),
+            lambda n, rng: self.G.predict(rng.standard_normal((n, 1)), training=True),
+            self._optimizer(self.D, c.lr_d, c.d_optimizer), c.pretrain_d, c.batch_size,
+            np.random.default_rng(seed * 1000 + 4))
         self.weights = {name: [p.value.copy() for p in m.parameters()]
                         for name, m in (("G", self.G), ("D", self.D))}
         lo = min(c.data_mean - 5 * c.data_std, c.data_mean + c.offset - 5 * c.start_std * c.data_std)

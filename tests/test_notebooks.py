@@ -1,0 +1,43 @@
+"""Every notebook runs top to bottom (shortened by MINIGAN_FAST=1) and is committed without
+outputs. The notebooks end with their own assert checks, so running them tests the lessons."""
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+EXPECTED = ["01_optimal_discriminator", "02_value_function_and_jsd",
+            "03_saturating_vs_non_saturating"]
+
+
+def test_the_course_notebooks_are_there():
+    names = [p.stem for p in NOTEBOOKS]
+    for name in EXPECTED:
+        assert name in names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs", []) == [], f"{path.name}: a cell has outputs"
+            assert cell.get("execution_count") is None, f"{path.name}: a cell has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_FAST", "1")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(path, as_version=4)
+    # run in a scratch folder so nothing a notebook writes lands in the repository
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
+    # the last code cell holds the lesson's assertions; reaching here means they all held
+    assert any(c.cell_type == "code" and "assert" in c.source for c in nb.cells)
+    assert os.environ["MINIGAN_FAST"] == "1"
