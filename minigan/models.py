@@ -8,14 +8,33 @@ NCHW, so an image is (1, 28, 28) where Keras writes (28, 28, 1)):
                    tanh output reshaped to (1, 28, 28)            574,608 parameters
                    (572,816 trainable + 1,792 running statistics)
 
-The discriminator returns a logit (no sigmoid): the losses work on logits.
+The convolutional GAN, also from the course's tables (Keras 'same' padding, stride 2):
+
+    discriminator  Conv2D(32) 28->14, Conv2D(64) 14->7, Conv2D(128, 'valid') 7->3, each with
+                   LeakyReLU; Flatten (1152), Dropout, Dense(1)          93,825 parameters
+    generator      Dense(32 -> 1152), LeakyReLU, Reshape (128, 3, 3), ConvTranspose2D to
+                   128x7x7, BatchNorm, LeakyReLU, ConvTranspose2D to 64x14x14, BatchNorm,
+                   LeakyReLU, ConvTranspose2D to 1x28x28, tanh          260,737 parameters
+                   (260,353 trainable + 384 running statistics)
+
+The discriminators return a logit (no sigmoid): the losses work on logits.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .layers import BatchNorm, Dense, Flatten, LeakyReLU, Reshape, Tanh
+from .layers import (
+    BatchNorm,
+    Conv2D,
+    ConvTranspose2D,
+    Dense,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    Reshape,
+    Tanh,
+)
 from .layers.init import as_rng
 from .network import Sequential
 
@@ -44,6 +63,28 @@ def mlp_generator(seed: int | np.random.Generator | None = 0, latent_dim: int = 
                    LeakyReLU(alpha)]
     layers += [Dense(widths[-1], 784, rng=rng, dtype=dtype), Tanh(), Reshape(IMAGE_SHAPE)]
     return Sequential(layers, input_shape=(latent_dim,), name="mlp_generator")
+
+
+def conv_discriminator(seed: int | np.random.Generator | None = 0, alpha: float = 0.2,
+                       dropout: float = 0.3, dtype=np.float32) -> Sequential:
+    rng = as_rng(seed)
+    layers = [Conv2D(1, 32, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(alpha),
+              Conv2D(32, 64, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(alpha),
+              Conv2D(64, 128, 3, stride=2, padding="valid", rng=rng, dtype=dtype), LeakyReLU(alpha),
+              Flatten(), Dropout(dropout, rng=rng), Dense(1152, 1, rng=rng, dtype=dtype)]
+    return Sequential(layers, input_shape=IMAGE_SHAPE, name="conv_discriminator")
+
+
+def conv_generator(seed: int | np.random.Generator | None = 0, latent_dim: int = LATENT_DIM,
+                   alpha: float = 0.2, dtype=np.float32) -> Sequential:
+    rng = as_rng(seed)
+    layers = [Dense(latent_dim, 1152, rng=rng, dtype=dtype), LeakyReLU(alpha), Reshape((128, 3, 3)),
+              ConvTranspose2D(128, 128, 3, stride=2, padding="valid", rng=rng, dtype=dtype),
+              BatchNorm(128, dtype=dtype), LeakyReLU(alpha),
+              ConvTranspose2D(128, 64, 3, stride=2, padding="same", rng=rng, dtype=dtype),
+              BatchNorm(64, dtype=dtype), LeakyReLU(alpha),
+              ConvTranspose2D(64, 1, 3, stride=2, padding="same", rng=rng, dtype=dtype), Tanh()]
+    return Sequential(layers, input_shape=(latent_dim,), name="conv_generator")
 
 
 # ----------------------------------------------------------------------- toy models (1-D, 2-D)

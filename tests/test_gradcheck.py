@@ -98,8 +98,11 @@ def test_standard_report_passes_well_below_tolerance():
     names = [r.name for r in rows]
     for expected in ("Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "BatchNorm (N, F) [train]",
                      "BatchNorm (N, C, H, W) [eval]", "Dropout", "Flatten", "Reshape",
-                     "seed MLP discriminator", "seed MLP generator [train]",
-                     "G step through seed D, saturating", "G step through seed D, non_saturating",
+                     "Conv2D", "ConvTranspose2D", "UpSampling2D",
+                     "seed MLP discriminator", "seed MLP generator (574,608) [train]",
+                     "seed conv discriminator", "seed conv generator (260,737) [eval]",
+                     "G step through seed MLP D, saturating", "G step through seed MLP D, non_saturating",
+                     "G step through seed conv D, non_saturating",
                      "G step through a BatchNorm D, saturating"):
         assert any(n.startswith(expected) for n in names), expected
     for r in rows:

@@ -3,10 +3,11 @@
 from .activations import LeakyReLU, ReLU, Sigmoid, Tanh
 from .base import Layer
 from .batchnorm import BatchNorm
+from .conv import Conv2D, ConvTranspose2D, UpSampling2D
 from .dense import Dense
 from .shape import Dropout, Flatten, Reshape
 
 __all__ = [
     "Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "BatchNorm",
-    "Dropout", "Flatten", "Reshape",
+    "Dropout", "Flatten", "Reshape", "Conv2D", "ConvTranspose2D", "UpSampling2D",
 ]
