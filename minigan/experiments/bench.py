@@ -162,8 +162,8 @@ def _check_same_losses(trainer: GANTrainer, torch_gan) -> dict:
     x = trainer.sample_data(batch, rng)
     z = rng.standard_normal((batch, trainer.G.input_shape[0])).astype(np.float32)
     fake = trainer.G.predict(z, training=True)
-    real_logits = trainer.D.predict(x, training=True)
-    fake_logits = trainer.D.predict(fake, training=True)
+    real_logits = trainer.D.predict(x, training=False)  # D without dropout, as on the torch side
+    fake_logits = trainer.D.predict(fake, training=False)
     d_loss = bce_with_logits(real_logits, 1.0)[0] + bce_with_logits(fake_logits, 0.0)[0]
     g_loss = bce_with_logits(fake_logits, 1.0)[0]
     t_d, t_g = torch_gan.losses(x, z)

@@ -129,11 +129,14 @@ class TorchGAN:
         self.zeros = torch.zeros(self.batch, 1)
 
     def losses(self, x: np.ndarray, z: np.ndarray) -> tuple[float, float]:
-        """(D loss, non-saturating G loss) on given data and noise, training mode, no update."""
+        """(D loss, non-saturating G loss) on given data and noise, no update: G in training
+        mode (batch statistics), D in eval mode (no dropout, whose masks cannot match)."""
         torch = self.torch
         with torch.no_grad():
             fake = self.G(torch.tensor(z))
+            self.D.eval()
             real_logits, fake_logits = self.D(torch.tensor(x)), self.D(fake)
+            self.D.train()
             d_loss = self.bce(real_logits, self.ones) + self.bce(fake_logits, self.zeros)
             g_loss = self.bce(fake_logits, self.ones)
         return float(d_loss), float(g_loss)

@@ -39,11 +39,11 @@ class Conv2D(Layer):
     OH = floor((H + pad_top + pad_bottom - kh) / stride) + 1 (likewise OW).
     padding: "valid" (none), "same" (Keras: OH = ceil(H / stride)) or an integer p.
 
-    With cols = im2col(x) of shape (N*OH*OW, C*kh*kw) and Wm = W.reshape(F, C*kh*kw), the layer
-    is one matrix product, out2 = cols @ Wm^T + b, so its backward is Dense's:
-        dWm = dout2^T @ cols,    db = sum of dout2 over rows,    dcols = dout2 @ Wm,
+    With cols = im2col(x) of shape (C*kh*kw, N*OH*OW) and Wm = W.reshape(F, C*kh*kw), the
+    layer is one matrix product, out2 = Wm @ cols + b, so its backward is Dense's:
+        dWm = dout2 @ cols^T,    db = sum of dout2 over columns,    dcols = Wm^T @ dout2,
         dx = col2im(dcols)       (each window's gradient added back where it came from)
-    where dout2 is dout laid out as (N*OH*OW, F).
+    where dout2 is dout laid out as (F, N*OH*OW).
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
@@ -98,23 +98,23 @@ class Conv2D(Layer):
         kh, kw = self.kernel
         pads = self.pads(H, W)
         _, OH, OW = self.output_shape(x.shape[1:])
-        cols = im2col(x, kh, kw, self.stride, pads)                    # (N*OH*OW, C*kh*kw)
+        cols = im2col(x, kh, kw, self.stride, pads)                    # (C*kh*kw, N*OH*OW)
         Wm = self.params["W"].reshape(self.out_channels, -1)          # (F, C*kh*kw)
-        out2 = matmul(cols, Wm.T)
-        out2 += self.params["b"]
-        out = np.ascontiguousarray(out2.reshape(N, OH, OW, -1).transpose(0, 3, 1, 2))
+        out2 = matmul(Wm, cols)                                        # (F, N*OH*OW)
+        out2 += self.params["b"][:, None]
+        out = np.ascontiguousarray(out2.reshape(-1, N, OH, OW).transpose(1, 0, 2, 3))
         return out, (cols, x.shape, pads)
 
     def compute_backward(self, dout, cache):
         cols, x_shape, pads = cache
         F = self.out_channels
-        dout2 = dout.transpose(0, 2, 3, 1).reshape(-1, F)              # (N*OH*OW, F)
+        dout2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)   # (F, N*OH*OW)
         Wm = self.params["W"].reshape(F, -1)
-        self.grads["W"] += matmul(dout2.T, cols).reshape(self.params["W"].shape)
-        self.grads["b"] += dout2.sum(axis=0)
+        self.grads["W"] += matmul(dout2, cols.T).reshape(self.params["W"].shape)
+        self.grads["b"] += dout2.sum(axis=1)
         if not self.need_dx:
             return None
-        return col2im(matmul(dout2, Wm), x_shape, *self.kernel, self.stride, pads)
+        return col2im(matmul(Wm.T, dout2), x_shape, *self.kernel, self.stride, pads)
 
     def __repr__(self):
         kh, kw = self.kernel
@@ -132,11 +132,11 @@ class ConvTranspose2D(Conv2D):
         "same":   OH = H * stride (Keras: the adjoint of a 'same' Conv2D from OH down to H)
 
     If conv is the Conv2D from C_out channels of size OH to C_in channels of size H with
-    weights W, this layer computes conv's input-gradient map: with x2 = x as (N*H*W, C_in)
+    weights W, this layer computes conv's input-gradient map: with x2 = x as (C_in, N*H*W)
     and Wm = W.reshape(C_in, C_out*kh*kw),
-        out = col2im(x2 @ Wm) + b
+        out = col2im(Wm^T @ x2) + b
     and so its backward is conv's forward:
-        cols = im2col(dout),   dx2 = cols @ Wm^T,   dWm = x2^T @ cols,   db = sum(dout).
+        cols = im2col(dout),   dx2 = Wm @ cols,   dWm = x2 @ cols^T,   db = sum(dout).
     <conv(y), x> = <y, conv_transpose(x)> holds exactly (bias zero), and the tests check it.
     """
 
@@ -195,22 +195,22 @@ class ConvTranspose2D(Conv2D):
         N, _, H, W = x.shape
         _, OH, OW = self.output_shape(x.shape[1:])
         pads = self._conv_pads(OH, OW)
-        x2 = x.transpose(0, 2, 3, 1).reshape(-1, self.in_channels)          # (N*H*W, C_in)
+        x2 = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(self.in_channels, -1)  # (C_in, N*H*W)
         Wm = self.params["W"].reshape(self.in_channels, -1)                  # (C_in, C_out*kh*kw)
-        out = col2im(matmul(x2, Wm), (N, self.out_channels, OH, OW), *self.kernel, self.stride, pads)
+        out = col2im(matmul(Wm.T, x2), (N, self.out_channels, OH, OW), *self.kernel, self.stride, pads)
         out += self.params["b"].reshape(1, -1, 1, 1)
         return out, (x2, x.shape, pads)
 
     def compute_backward(self, dout, cache):
         x2, x_shape, pads = cache
-        cols = im2col(dout, *self.kernel, self.stride, pads)                # (N*H*W, C_out*kh*kw)
+        cols = im2col(dout, *self.kernel, self.stride, pads)                # (C_out*kh*kw, N*H*W)
         Wm = self.params["W"].reshape(self.in_channels, -1)
-        self.grads["W"] += matmul(x2.T, cols).reshape(self.params["W"].shape)
+        self.grads["W"] += matmul(x2, cols.T).reshape(self.params["W"].shape)
         self.grads["b"] += dout.sum(axis=(0, 2, 3))
         if not self.need_dx:
             return None
         N, C, H, W = x_shape
-        return np.ascontiguousarray(matmul(cols, Wm.T).reshape(N, H, W, C).transpose(0, 3, 1, 2))
+        return np.ascontiguousarray(matmul(Wm, cols).reshape(C, N, H, W).transpose(1, 0, 2, 3))
 
     def __repr__(self):
         return super().__repr__()[:-1] + f", output_padding={self.output_padding})"
