@@ -25,6 +25,7 @@ demo: $(VENV)/.installed-run
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+	MINIGAN_KERNELS=numpy $(BIN)/python -m pytest -q -p no:cacheprovider
 
 $(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[notebooks]"
