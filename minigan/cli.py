@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+import numpy as np
+
 
 def _cmd_gradcheck(args) -> int:
     from .gradcheck import format_table, standard_checks
@@ -106,6 +108,87 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_train(args) -> int:
+    import os
+    import time
+
+    from tqdm.auto import tqdm
+
+    from . import plots
+    from .experiments.mnist import MnistRun, TrainConfig
+    from .gan import TrainingDiverged
+
+    if args.resume:
+        path = os.path.join(args.resume, "checkpoint.npz") if os.path.isdir(args.resume) else args.resume
+        run = MnistRun.load(path, args.data_dir)
+        if run.config.model != args.model:
+            raise ValueError(f"--resume: {path} holds a {run.config.model} run, not {args.model}")
+        if args.epochs is not None:
+            run.config.epochs = args.epochs
+        folder = os.path.dirname(os.path.abspath(path))
+    else:
+        config = TrainConfig(
+            model=args.model, epochs=20 if args.epochs is None else args.epochs,
+            batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
+            beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
+            train_images=args.train_images, data_dir=args.data_dir).validate()
+        run = MnistRun(config)
+        folder = args.out or _fresh_folder("runs", f"train-{args.model}")
+    os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
+    checkpoint = os.path.join(folder, "checkpoint.npz")
+    remaining = run.config.epochs - run.epoch
+    print(f"training {run.config.model}: {len(run.images)} images, batch {run.config.batch_size}, "
+          f"{run.iterations_per_epoch} iterations per epoch, epochs {run.epoch + 1}-{run.config.epochs}; "
+          f"output in {folder}/")
+    start = time.perf_counter()
+    bar = tqdm(total=max(remaining, 0) * run.iterations_per_epoch, unit="it", disable=args.no_progress,
+               desc=run.config.model)
+    try:
+        while run.epoch < run.config.epochs:
+            means = run.train_epoch(bar)
+            plots.save(plots.sample_grid(run.samples(), f"{run.config.model}, epoch {run.epoch}"),
+                       os.path.join(folder, "samples", f"epoch_{run.epoch:03d}.png"))
+            plots.save(plots.gan_losses(run.trainer.history, run.iterations_per_epoch, run.config.model),
+                       os.path.join(folder, "losses.png"))
+            run.save(checkpoint)
+            bar.write(f"epoch {run.epoch}: D loss {means['d_loss']:.3f}, G loss {means['g_loss']:.3f}, "
+                      f"D(x) {means['d_real']:.2f}, D(G(z)) {means['d_fake']:.2f}")
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"\ninterrupted; the checkpoint of epoch {run.epoch} is intact: continue with "
+              f"minigan train {run.config.model} --resume {folder}", file=sys.stderr)
+        return 130
+    except TrainingDiverged as err:
+        bar.close()
+        print(f"minigan train: {err}. The checkpoint of epoch {run.epoch} was kept.", file=sys.stderr)
+        return 1
+    bar.close()
+    frames = sorted(f for f in os.listdir(os.path.join(folder, "samples")) if f.endswith(".png"))
+    if frames:
+        from PIL import Image
+
+        grids = [np.asarray(Image.open(os.path.join(folder, "samples", f)).convert("L")) / 255.0
+                 for f in frames]
+        plots.save_gif(grids, os.path.join(folder, "samples.gif"))
+    print(f"done in {time.perf_counter() - start:.1f} s; checkpoint, losses.png, samples/ and "
+          f"samples.gif in {folder}/")
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    from . import plots
+    from .experiments.mnist import MnistRun
+
+    if args.n < 1:
+        raise ValueError(f"--n must be a positive integer, got {args.n}")
+    run = MnistRun.load(args.checkpoint)
+    z = np.random.default_rng(args.seed).standard_normal((args.n, run.trainer.G.input_shape[0]),
+                                                        dtype=np.float32)
+    plots.save(plots.sample_grid(run.samples(z), f"{run.config.model}, epoch {run.epoch}"), args.out)
+    print(f"{args.n} samples from {args.checkpoint} (epoch {run.epoch}) written to {args.out}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -182,6 +265,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("train", help="train the course's MLP-GAN or conv GAN on MNIST",
+                       description="Train a GAN on MNIST with Adam (DCGAN settings by default). "
+                                   "Every epoch writes a sample grid, the loss curves and a "
+                                   "checkpoint; --resume continues exactly.")
+    p.add_argument("model", metavar="MODEL", help="mnist-mlp or mnist-conv")
+    p.add_argument("--epochs", type=int, default=None, help="total epochs (20)")
+    p.add_argument("--batch-size", type=int, default=64, help="batch size (64)")
+    p.add_argument("--lr-g", type=float, default=2e-4, help="generator learning rate (2e-4)")
+    p.add_argument("--lr-d", type=float, default=2e-4, help="discriminator learning rate (2e-4)")
+    p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (0.5)")
+    p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (0.999)")
+    p.add_argument("--loss", default="non_saturating", help="saturating or non_saturating")
+    p.add_argument("--k", type=int, default=1, help="discriminator steps per iteration (1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of weights, data order and noise (0)")
+    p.add_argument("--train-images", type=int, default=0,
+                   help="use only the first N training images (0: all; for quick looks)")
+    p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")
+    p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
+    p.add_argument("--resume", metavar="RUN", help="a run folder or checkpoint.npz to continue")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("sample", help="draw a grid of samples from a training checkpoint")
+    p.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint.npz written by minigan train")
+    p.add_argument("--n", type=int, default=64, help="number of samples (64)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
+    p.add_argument("--out", default="grid.png", help="output PNG (grid.png)")
+    p.set_defaults(func=_cmd_sample)
     return parser
 
 

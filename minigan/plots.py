@@ -107,3 +107,66 @@ def save(fig: Figure, path) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def image_grid(images: np.ndarray, columns: int | None = None) -> np.ndarray:
+    """Tile (n, 1, H, W) images in [-1, 1] into one 2-D array in [0, 1], with 2-pixel gaps."""
+    n, _, h, w = images.shape
+    columns = columns or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    grid = np.ones((rows * (h + 2) + 2, columns * (w + 2) + 2), dtype=np.float32)
+    for k in range(n):
+        r, c = divmod(k, columns)
+        top, left = 2 + r * (h + 2), 2 + c * (w + 2)
+        grid[top: top + h, left: left + w] = (images[k, 0] + 1) / 2
+    return np.clip(grid, 0, 1)
+
+
+def sample_grid(images: np.ndarray, title: str = "") -> Figure:
+    """A grid of generated digits (white on black, as MNIST)."""
+    grid = image_grid(images)
+    fig = Figure(figsize=(5, 5 * grid.shape[0] / grid.shape[1] + (0.3 if title else 0)), layout="constrained")
+    ax = fig.subplots()
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=10)
+    return fig
+
+
+def gan_losses(history: dict, iterations_per_epoch: int, title: str = "") -> Figure:
+    """D and G losses (left) and mean D(x), D(G(z)) (right) over training, per iteration
+    (thin) and smoothed over each epoch (thick), with the x axis in epochs."""
+    fig = Figure(figsize=(11, 3.6), layout="constrained")
+    ax_loss, ax_d = fig.subplots(1, 2)
+    for ax, keys in ((ax_loss, ("d_loss", "g_loss")), (ax_d, ("d_real", "d_fake"))):
+        for key, colour in zip(keys, ("tab:blue", "tab:orange"), strict=True):
+            y = np.asarray(history[key], dtype=np.float64)
+            x = np.arange(1, len(y) + 1) / iterations_per_epoch
+            ax.plot(x, y, color=colour, lw=0.4, alpha=0.35)
+            window = max(1, min(iterations_per_epoch, len(y)))
+            smooth = np.convolve(y, np.ones(window) / window, mode="valid")
+            ax.plot(x[window - 1:], smooth, color=colour, lw=2, label=key.replace("_", " "))
+        ax.set_xlabel("epoch")
+        ax.legend(fontsize=8)
+    ax_loss.set_title("losses", fontsize=10)
+    ax_d.set_title("mean D(x) (real) and D(G(z)) (fake)", fontsize=10)
+    ax_d.set_ylim(-0.02, 1.02)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def save_gif(frames: list[np.ndarray], path, seconds_per_frame: float = 0.4) -> None:
+    """An animated GIF (written atomically) from 2-D arrays in [0, 1], e.g. image_grid()s."""
+    import io
+
+    from PIL import Image
+
+    from .files import atomic_write_bytes
+
+    pictures = [Image.fromarray((np.asarray(f) * 255).astype(np.uint8), mode="L") for f in frames]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:],
+                     duration=int(seconds_per_frame * 1000), loop=0)
+    atomic_write_bytes(path, buffer.getvalue())

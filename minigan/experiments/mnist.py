@@ -1,0 +1,182 @@
+"""`minigan train mnist-mlp | mnist-conv`: train the course's GANs on MNIST, with checkpoints.
+
+One epoch is (training images / batch size) iterations of Algorithm 1; each real batch is
+drawn at random, without replacement within the batch, from the training split. After every
+epoch the run folder gets, each written atomically:
+
+    samples/epoch_NNN.png   a grid of G(z) for one fixed batch of z (so the grids form a sequence)
+    losses.png              D and G losses, D(x) and D(G(z)) over training
+    checkpoint.npz          both models, both optimizers, the history, every random state
+
+``resume`` continues from checkpoint.npz exactly: the resumed run computes the same numbers,
+bit for bit, as one that was never interrupted. A NaN or inf stops training with a message and
+leaves the last checkpoint as it was; so does Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from .. import models
+from ..data import load_mnist
+from ..files import atomic_save_npz
+from ..gan import GANTrainer
+from ..losses import normalise_generator_loss
+from ..optim import Adam
+
+MODELS = {"mnist-mlp": (models.mlp_generator, models.mlp_discriminator),
+          "mnist-conv": (models.conv_generator, models.conv_discriminator)}
+
+
+@dataclass
+class TrainConfig:
+    model: str = "mnist-mlp"
+    epochs: int = 20
+    batch_size: int = 64
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    beta1: float = 0.5            # DCGAN's Adam settings
+    beta2: float = 0.999
+    loss: str = "non_saturating"
+    k: int = 1
+    seed: int = 0
+    train_images: int = 0         # 0: the whole training split; n: its first n (quick runs)
+    data_dir: str | None = None
+    grid: int = 64                # samples in each epoch's grid
+
+    def validate(self) -> TrainConfig:
+        def need(ok, arg, value, expected):
+            if not ok:
+                raise ValueError(f"{arg} (--{arg.replace('_', '-')}) must be {expected}, got {value!r}")
+
+        need(self.model in MODELS, "model", self.model, f"one of {', '.join(MODELS)}")
+        for arg in ("epochs", "batch_size", "k", "grid"):
+            v = getattr(self, arg)
+            need(isinstance(v, int) and v >= 1, arg, v, "a positive integer")
+        need(self.batch_size >= 2, "batch_size", self.batch_size, "at least 2 (BatchNorm needs two samples)")
+        for arg in ("lr_g", "lr_d"):
+            v = getattr(self, arg)
+            need(math.isfinite(v) and v > 0, arg, v, "a positive number")
+        for arg in ("beta1", "beta2"):
+            v = getattr(self, arg)
+            need(0 <= v < 1, arg, v, "in [0, 1)")
+        need(isinstance(self.train_images, int) and self.train_images >= 0, "train_images",
+             self.train_images, "a non-negative integer")
+        self.loss = normalise_generator_loss(self.loss)
+        return self
+
+
+class MnistRun:
+    """Everything a run holds; ``save``/``load`` make it resumable."""
+
+    def __init__(self, config: TrainConfig):
+        self.config = c = config.validate()
+        self.images, _ = load_mnist("train", c.data_dir)
+        if c.train_images:
+            self.images = self.images[: c.train_images]
+        if len(self.images) < c.batch_size:
+            raise ValueError(f"batch_size ({c.batch_size}) is larger than the {len(self.images)} "
+                             "training images")
+        make_G, make_D = MODELS[c.model]
+        rng = np.random.default_rng(c.seed)
+        G, D = make_G(seed=rng), make_D(seed=rng)
+        betas = (c.beta1, c.beta2)
+        latent = G.input_shape[0]
+        images = self.images
+
+        def sample_data(n, r):
+            return images[r.choice(len(images), size=n, replace=False)]
+
+        def sample_noise(n, r):
+            return r.standard_normal((n, latent), dtype=np.float32)
+
+        # no per-iteration snapshot (the guard): at MNIST scale it would copy every parameter
+        # and moment each step; the epoch checkpoint is the last good state instead
+        g_opt, d_opt = Adam(G.parameters(), c.lr_g, betas), Adam(D.parameters(), c.lr_d, betas)
+        self.trainer = GANTrainer(G, D, g_opt, d_opt, sample_data, sample_noise, c.loss, c.k,
+                                  c.batch_size, rng, guard=False)
+        fixed = np.random.default_rng(c.seed + 12345)
+        self.fixed_z = fixed.standard_normal((c.grid, latent), dtype=np.float32)
+        self.epoch = 0
+        self.iterations_per_epoch = len(self.images) // c.batch_size
+
+    # ------------------------------------------------------------------ checkpoints
+    def _random_states(self) -> dict:
+        t = self.trainer
+        states = {"trainer": t.rng.bit_generator.state}
+        for name, model in (("G", t.G), ("D", t.D)):
+            for layer in model.layers:
+                if layer.rng is not None:
+                    states[f"{name}.{layer.name}"] = layer.rng.bit_generator.state
+        return states
+
+    def save(self, path) -> None:
+        t = self.trainer
+        arrays = {}
+        for name, model in (("G", t.G), ("D", t.D)):
+            arrays.update({f"{name}/param/{p.name}": p.value for p in model.parameters()})
+            arrays.update({f"{name}/state/{k}": v for k, v in model.state_arrays().items()})
+        for name, opt in (("g_opt", t.g_opt), ("d_opt", t.d_opt)):
+            arrays.update({f"{name}/{k}": v for k, v in opt.state_dict().items()})
+        arrays.update({f"history/{k}": np.asarray(v, dtype=np.float64) for k, v in t.history.items()})
+        meta = {"config": asdict(self.config), "epoch": self.epoch, "iteration": t.iteration,
+                "random_states": self._random_states(), "format": "minigan-mnist-checkpoint-1"}
+        arrays["meta"] = np.array(json.dumps(meta))
+        atomic_save_npz(path, arrays)
+
+    @classmethod
+    def load(cls, path, data_dir: str | None = None) -> MnistRun:
+        if not os.path.isfile(path):
+            raise ValueError(f"{path}: checkpoint not found")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                arrays = {k: f[k] for k in f.files}
+            meta = json.loads(str(arrays["meta"]))
+        except (OSError, ValueError, KeyError) as err:
+            raise ValueError(f"{path}: not a minigan MNIST checkpoint ({err})") from None
+        config = TrainConfig(**{k: v for k, v in meta["config"].items()
+                                if k in {f.name for f in fields(TrainConfig)}})
+        if data_dir is not None:
+            config.data_dir = data_dir
+        run = cls(config)
+        t = run.trainer
+        for name, model in (("G", t.G), ("D", t.D)):
+            for p in model.parameters():
+                p.value[...] = arrays[f"{name}/param/{p.name}"]
+            for k, v in model.state_arrays().items():
+                v[...] = arrays[f"{name}/state/{k}"]
+        for name, opt in (("g_opt", t.g_opt), ("d_opt", t.d_opt)):
+            opt.load_state_dict({k.split("/", 1)[1]: v for k, v in arrays.items()
+                                 if k.startswith(name + "/")})
+        t.history = {k: list(arrays[f"history/{k}"]) for k in t.history}
+        t.iteration, run.epoch = meta["iteration"], meta["epoch"]
+        states = meta["random_states"]
+        t.rng.bit_generator.state = states["trainer"]
+        for name, model in (("G", t.G), ("D", t.D)):
+            for layer in model.layers:
+                if layer.rng is not None:
+                    layer.rng.bit_generator.state = states[f"{name}.{layer.name}"]
+        return run
+
+    # ------------------------------------------------------------------ training
+    def samples(self, z: np.ndarray | None = None) -> np.ndarray:
+        """G(z) in eval mode (running BatchNorm statistics), (n, 1, 28, 28) in [-1, 1]."""
+        return self.trainer.G.predict(self.fixed_z if z is None else z)
+
+    def train_epoch(self, progress=None) -> dict:
+        """One epoch of iterations; returns the epoch's mean losses and D outputs."""
+        start = len(self.trainer.history["d_loss"])
+        for _ in range(self.iterations_per_epoch):
+            record = self.trainer.step()
+            if progress is not None:
+                progress.update(1)
+                progress.set_postfix(D=f"{record['d_loss']:.3f}", G=f"{record['g_loss']:.3f}",
+                                     Dx=f"{record['d_real']:.2f}", DGz=f"{record['d_fake']:.2f}",
+                                     refresh=False)
+        self.epoch += 1
+        return {k: float(np.mean(v[start:])) for k, v in self.trainer.history.items()}
