@@ -81,3 +81,31 @@ def normalise_generator_loss(kind: str) -> str:
         raise ValueError(
             f"generator loss must be one of {', '.join(GENERATOR_LOSSES)}, got {kind!r}")
     return name
+
+
+def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean cross-entropy of softmax(logits) against integer class labels (for the MNIST
+    quality classifier). logits (N, K), labels (N,) in [0, K).
+
+        L = mean_n [ logsumexp(s_n) - s_n[y_n] ],     dL/ds_n = (softmax(s_n) - onehot(y_n)) / N
+
+    The row maximum is subtracted before exponentiating, so no exp overflows.
+    """
+    _check_logits(logits, "softmax_cross_entropy")
+    labels = np.asarray(labels)
+    if logits.ndim != 2 or labels.shape != (logits.shape[0],):
+        raise ValueError(f"softmax_cross_entropy: expected logits (N, K) and labels (N,), got "
+                         f"{logits.shape} and {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= logits.shape[1]):
+        raise ValueError(f"softmax_cross_entropy: labels must be in [0, {logits.shape[1]}), "
+                         f"got {int(labels.min())}..{int(labels.max())}")
+    n = logits.shape[0]
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    with np.errstate(under="ignore"):
+        exp = np.exp(shifted)
+    total = exp.sum(axis=1, keepdims=True)
+    rows = np.arange(n)
+    value = float(np.mean(np.log(total[:, 0]) - shifted[rows, labels]))
+    grad = exp / total
+    grad[rows, labels] -= 1
+    return value, grad / n

@@ -87,6 +87,17 @@ def conv_generator(seed: int | np.random.Generator | None = 0, latent_dim: int =
     return Sequential(layers, input_shape=(latent_dim,), name="conv_generator")
 
 
+def mnist_classifier(seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
+    """The digit classifier behind minigan's quality measures: two stride-2 convolutions and
+    a 64-unit penultimate layer (the features of the Frechet distance), 10 logits."""
+    rng = as_rng(seed)
+    layers = [Conv2D(1, 16, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
+              Conv2D(16, 32, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
+              Flatten(), Dense(32 * 7 * 7, 64, rng=rng, dtype=dtype), LeakyReLU(0.1),
+              Dense(64, 10, rng=rng, dtype=dtype)]
+    return Sequential(layers, input_shape=IMAGE_SHAPE, name="mnist_classifier")
+
+
 # ----------------------------------------------------------------------- toy models (1-D, 2-D)
 def toy_discriminator(in_dim: int = 1, hidden: int = 32, seed: int | np.random.Generator | None = 0,
                       alpha: float = 0.2, dtype=np.float64) -> Sequential:
