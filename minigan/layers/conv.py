@@ -181,20 +181,10 @@ class ConvTranspose2D(Conv2D):
                              f"a {H}x{W} input with a {kh}x{kw} kernel")
         return self.out_channels, OH, OW
 
-    def _conv_pads(self, OH: int, OW: int):
-        """Pads of the forward convolution (OH x OW -> H x W) this layer is the adjoint of."""
-        kh, kw = self.kernel
-        if self.padding == "valid":
-            return 0, 0, 0, 0
-        if self.padding == "same":
-            return (*_same_pads(OH, kh, self.stride), *_same_pads(OW, kw, self.stride))
-        p = self.padding
-        return p, p, p, p
-
     def compute_forward(self, x, training):
         N, _, H, W = x.shape
         _, OH, OW = self.output_shape(x.shape[1:])
-        pads = self._conv_pads(OH, OW)
+        pads = self.pads(OH, OW)  # those of the Conv2D from OH x OW down to H x W
         x2 = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(self.in_channels, -1)  # (C_in, N*H*W)
         Wm = self.params["W"].reshape(self.in_channels, -1)                  # (C_in, C_out*kh*kw)
         out = col2im(matmul(Wm.T, x2), (N, self.out_channels, OH, OW), *self.kernel, self.stride, pads)
