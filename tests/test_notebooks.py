@@ -10,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-EXPECTED = ["01_optimal_discriminator", "02_value_function_and_jsd",
+EXPECTED = ["01_optimal_discriminator", "02_value_function_and_jsd", "04_mnist_gans",
             "03_saturating_vs_non_saturating"]
 
 
