@@ -131,7 +131,8 @@ def _cmd_train(args) -> int:
             model=args.model, epochs=20 if args.epochs is None else args.epochs,
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
             beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
-            train_images=args.train_images, data_dir=args.data_dir).validate()
+            train_images=args.train_images, data_dir=args.data_dir,
+            real_label=args.real_label).validate()
         run = MnistRun(config)
         folder = args.out or _fresh_folder("runs", f"train-{args.model}")
     os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
@@ -319,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--loss", default="non_saturating", help="saturating or non_saturating")
     p.add_argument("--k", type=int, default=1, help="discriminator steps per iteration (1)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, data order and noise (0)")
+    p.add_argument("--real-label", type=float, default=1.0,
+                   help="D's target for real images; 0.9 is one-sided label smoothing (1.0)")
     p.add_argument("--train-images", type=int, default=0,
                    help="use only the first N training images (0: all; for quick looks)")
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")

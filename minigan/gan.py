@@ -69,7 +69,7 @@ class GANTrainer:
     def __init__(self, generator: Sequential, discriminator: Sequential, g_optimizer, d_optimizer,
                  sample_data: Callable, sample_noise: Callable, loss: str = "non_saturating",
                  k: int = 1, batch_size: int = 64, rng: np.random.Generator | int = 0,
-                 guard: bool = True) -> None:
+                 guard: bool = True, real_label: float = 1.0) -> None:
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k (discriminator steps per iteration) must be a positive integer, got {k!r}")
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
@@ -81,6 +81,11 @@ class GANTrainer:
         self.k, self.batch_size = int(k), int(batch_size)
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.guard = guard
+        if not 0.5 < real_label <= 1:
+            raise ValueError(f"real_label must be in (0.5, 1], got {real_label!r}")
+        # one-sided label smoothing (Salimans et al., 2016): training D towards 0.9 instead of
+        # 1 on real data keeps it from becoming over-confident; fake labels stay 0
+        self.real_label = float(real_label)
         self.iteration = 0
         self.history: dict[str, list[float]] = {name: [] for name in self.RECORDED}
 
@@ -95,7 +100,7 @@ class GANTrainer:
         # by its own backward; D's gradients from the two add up before the step. Nothing
         # flows back into the samples here, so D's input gradient is not computed.
         real_logits = self.D.forward(x)
-        real_loss, d_real = bce_with_logits(real_logits, 1.0)
+        real_loss, d_real = bce_with_logits(real_logits, self.real_label)
         self.D.backward(d_real, need_input_grad=False)
         fake_logits = self.D.forward(fake)
         fake_loss, d_fake = bce_with_logits(fake_logits, 0.0)

@@ -120,3 +120,21 @@ def test_bad_arguments():
         GANTrainer(G, D, opt, opt, None, None, batch_size=0)
     with pytest.raises(ValueError, match="generator loss must be one of"):
         GANTrainer(G, D, opt, opt, None, None, loss="minimax")
+
+
+def test_one_sided_label_smoothing():
+    """With real_label = 0.9 the discriminator's real-batch target is 0.9: its loss on the
+    first real batch is the cross-entropy against 0.9, not 1."""
+    from minigan.losses import bce_with_logits
+
+    trainer, _ = make_trainer()
+    smooth, _ = make_trainer()
+    smooth.real_label = 0.9
+    x = trainer.sample_data(16, np.random.default_rng(5))
+    logits = trainer.D.predict(x, training=True)
+    assert bce_with_logits(logits, 0.9)[0] != bce_with_logits(logits, 1.0)[0]
+    d_plain, d_smooth = trainer.discriminator_step()[0], smooth.discriminator_step()[0]
+    assert d_plain != d_smooth  # same weights, same noise: only the target differs
+    G, D = toy_generator(), toy_discriminator()
+    with pytest.raises(ValueError, match=r"real_label must be in \(0.5, 1\], got 0.4"):
+        GANTrainer(G, D, Adam(G.parameters()), Adam(D.parameters()), None, None, real_label=0.4)

@@ -48,6 +48,7 @@ class TrainConfig:
     train_images: int = 0         # 0: the whole training split; n: its first n (quick runs)
     data_dir: str | None = None
     grid: int = 64                # samples in each epoch's grid
+    real_label: float = 1.0       # < 1: one-sided label smoothing of D's real targets
 
     def validate(self) -> TrainConfig:
         def need(ok, arg, value, expected):
@@ -65,6 +66,7 @@ class TrainConfig:
         for arg in ("beta1", "beta2"):
             v = getattr(self, arg)
             need(0 <= v < 1, arg, v, "in [0, 1)")
+        need(0.5 < self.real_label <= 1, "real_label", self.real_label, "in (0.5, 1]")
         need(isinstance(self.train_images, int) and self.train_images >= 0, "train_images",
              self.train_images, "a non-negative integer")
         self.loss = normalise_generator_loss(self.loss)
@@ -99,7 +101,7 @@ class MnistRun:
         # and moment each step; the epoch checkpoint is the last good state instead
         g_opt, d_opt = Adam(G.parameters(), c.lr_g, betas), Adam(D.parameters(), c.lr_d, betas)
         self.trainer = GANTrainer(G, D, g_opt, d_opt, sample_data, sample_noise, c.loss, c.k,
-                                  c.batch_size, rng, guard=False)
+                                  c.batch_size, rng, guard=False, real_label=c.real_label)
         fixed = np.random.default_rng(c.seed + 12345)
         self.fixed_z = fixed.standard_normal((c.grid, latent), dtype=np.float32)
         self.epoch = 0
