@@ -115,7 +115,7 @@ def _cmd_train(args) -> int:
     from tqdm.auto import tqdm
 
     from . import plots
-    from .experiments.mnist import MnistRun, TrainConfig
+    from .experiments.mnist import DEFAULT_EPOCHS, MnistRun, TrainConfig
     from .gan import TrainingDiverged
 
     if args.resume:
@@ -127,8 +127,9 @@ def _cmd_train(args) -> int:
             run.config.epochs = args.epochs
         folder = os.path.dirname(os.path.abspath(path))
     else:
+        epochs = DEFAULT_EPOCHS.get(args.model, 1) if args.epochs is None else args.epochs
         config = TrainConfig(
-            model=args.model, epochs=20 if args.epochs is None else args.epochs,
+            model=args.model, epochs=epochs,
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
             beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
             train_images=args.train_images, data_dir=args.data_dir,
@@ -311,7 +312,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "Every epoch writes a sample grid, the loss curves and a "
                                    "checkpoint; --resume continues exactly.")
     p.add_argument("model", metavar="MODEL", help="mnist-mlp or mnist-conv")
-    p.add_argument("--epochs", type=int, default=None, help="total epochs (20)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="total epochs (40 for mnist-mlp, 60 for mnist-conv)")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (64)")
     p.add_argument("--lr-g", type=float, default=2e-4, help="generator learning rate (2e-4)")
     p.add_argument("--lr-d", type=float, default=2e-4, help="discriminator learning rate (2e-4)")

@@ -31,12 +31,17 @@ from ..optim import Adam
 
 MODELS = {"mnist-mlp": (models.mlp_generator, models.mlp_discriminator),
           "mnist-conv": (models.conv_generator, models.conv_discriminator)}
+# Default lengths, from measurements on the shipped 8,000 training images (Frechet distance of
+# 2,000 samples, README): the MLP-GAN was best near 40 epochs (46.9; 55.2 at 70, 72.2 at 100:
+# its discriminator starts to memorise the data), the conv GAN kept improving (40.1 at 20
+# epochs, 28.7 at 30, 22.6 at 45).
+DEFAULT_EPOCHS = {"mnist-mlp": 40, "mnist-conv": 60}
 
 
 @dataclass
 class TrainConfig:
     model: str = "mnist-mlp"
-    epochs: int = 20
+    epochs: int = 40
     batch_size: int = 64
     lr_g: float = 2e-4
     lr_d: float = 2e-4
