@@ -148,11 +148,25 @@ class Sequential:
         return f"Sequential([\n  {inner}\n], input_shape={self.input_shape}, name={self.name!r})"
 
     # ------------------------------------------------------------------ save / load
+    def named_arrays(self, prefix: str = "") -> dict[str, np.ndarray]:
+        """Every parameter and state array, by a stable key ('param/dense.W', 'state/...'),
+        the arrays themselves (not copies): what save writes and load_arrays fills."""
+        arrays = {f"{prefix}param/{p.name}": p.value for p in self.parameters()}
+        arrays.update({f"{prefix}state/{k}": v for k, v in self.state_arrays().items()})
+        return arrays
+
+    def load_arrays(self, data: dict[str, np.ndarray], prefix: str = "", source: str = "") -> None:
+        """Copy arrays keyed as by named_arrays into this model, in place (optimizers holding
+        the arrays stay valid); a missing key or a wrong shape is a ValueError."""
+        for key, target in self.named_arrays(prefix).items():
+            if key not in data or data[key].shape != target.shape:
+                raise ValueError(f"{source}: array {key!r} missing or of the wrong shape")
+            target[...] = data[key]
+
     def save(self, path: str | os.PathLike) -> None:
         """Write parameters and state to one .npz file, atomically (temp file + rename),
         so an interrupted save never leaves a half-written file behind."""
-        arrays = {f"param/{p.name}": p.value for p in self.parameters()}
-        arrays.update({f"state/{k}": v for k, v in self.state_arrays().items()})
+        arrays = self.named_arrays()
         arrays["architecture"] = np.array(repr(self))
         atomic_save_npz(path, arrays)
 
@@ -167,11 +181,6 @@ class Sequential:
             raise ValueError(
                 f"{path}: saved architecture does not match model '{self.name}'.\n"
                 f"saved:\n{data['architecture']}\nthis model:\n{self!r}")
-        targets = {f"param/{p.name}": p.value for p in self.parameters()}
-        targets.update({f"state/{k}": v for k, v in self.state_arrays().items()})
-        for key, target in targets.items():
-            if key not in data or data[key].shape != target.shape:
-                raise ValueError(f"{path}: array {key!r} missing or of the wrong shape")
-            target[...] = data[key]
+        self.load_arrays(data, source=str(path))
         return self
 

@@ -126,8 +126,7 @@ class MnistRun:
         t = self.trainer
         arrays = {}
         for name, model in (("G", t.G), ("D", t.D)):
-            arrays.update({f"{name}/param/{p.name}": p.value for p in model.parameters()})
-            arrays.update({f"{name}/state/{k}": v for k, v in model.state_arrays().items()})
+            arrays.update(model.named_arrays(prefix=f"{name}/"))
         for name, opt in (("g_opt", t.g_opt), ("d_opt", t.d_opt)):
             arrays.update({f"{name}/{k}": v for k, v in opt.state_dict().items()})
         arrays.update({f"history/{k}": np.asarray(v, dtype=np.float64) for k, v in t.history.items()})
@@ -153,10 +152,7 @@ class MnistRun:
         run = cls(config)
         t = run.trainer
         for name, model in (("G", t.G), ("D", t.D)):
-            for p in model.parameters():
-                p.value[...] = arrays[f"{name}/param/{p.name}"]
-            for k, v in model.state_arrays().items():
-                v[...] = arrays[f"{name}/state/{k}"]
+            model.load_arrays(arrays, prefix=f"{name}/", source=str(path))
         for name, opt in (("g_opt", t.g_opt), ("d_opt", t.d_opt)):
             opt.load_state_dict({k.split("/", 1)[1]: v for k, v in arrays.items()
                                  if k.startswith(name + "/")})

@@ -65,6 +65,11 @@ def use_numba() -> bool:
     return get_backend() in ("numba", "numba-matmul")
 
 
+# Fast-math flags for the fused loops: 'reassoc' lets LLVM reorder a running sum (so the loop
+# vectorises) and 'contract' fuses multiply-adds; the flags that assume no NaN/inf are left
+# out on purpose, since some sums exist to detect NaN and inf.
+FASTMATH = {"reassoc", "contract"}
+
 prange = range
 """Use ``prange`` (imported from here) for a parallel loop in a kernel: it is Python's range
 until the kernel is compiled, when ``jit`` swaps in numba.prange."""

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import jit, use_numba
-
-FAST = {"reassoc", "contract"}
+from . import FASTMATH, jit, use_numba
 
 # ----------------------------------------------------------------------------- NumPy twins
 
@@ -40,7 +38,7 @@ def _train_backward_numpy(dout, xhat, gamma, inv_std):
 # ----------------------------------------------------------------------------- Numba
 
 
-@jit(fastmath=FAST)
+@jit(fastmath=FASTMATH)
 def _train_forward_numba(x, gamma, beta, eps, out, xhat, mean, var, inv_std):
     N, C, M = x.shape
     count = N * M
@@ -74,7 +72,7 @@ def _train_forward_numba(x, gamma, beta, eps, out, xhat, mean, var, inv_std):
                 out[n, c, j] = gc * h + bc
 
 
-@jit(fastmath=FAST)
+@jit(fastmath=FASTMATH)
 def _train_backward_numba(dout, xhat, gamma, inv_std, dx, dgamma, dbeta):
     N, C, M = dout.shape
     m = N * M

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import jit, use_numba
+from . import FASTMATH, jit, use_numba
 
 # ----------------------------------------------------------------------------- sum of squares
 
@@ -32,10 +32,7 @@ def _sum_squares_numpy(a):
     return float(np.dot(a, a))
 
 
-FAST = {"reassoc", "contract"}
-
-
-@jit(fastmath=FAST)
+@jit(fastmath=FASTMATH)
 def _sum_squares_numba(a):
     total = 0.0
     for i in range(a.size):
@@ -63,7 +60,7 @@ def _adam_numpy(p, g, m, v, lr, b1, b2, eps, bc1, bc2):
     return _sum_squares_numpy(p)
 
 
-@jit(fastmath=FAST)
+@jit(fastmath=FASTMATH)
 def _adam_numba(p, g, m, v, lr, b1, b2, eps, bc1, bc2):
     one = p.dtype.type(1)
     total = 0.0
@@ -98,7 +95,7 @@ def _rmsprop_numpy(p, g, s, lr, rho, eps):
     return _sum_squares_numpy(p)
 
 
-@jit(fastmath=FAST)
+@jit(fastmath=FASTMATH)
 def _rmsprop_numba(p, g, s, lr, rho, eps):
     one = p.dtype.type(1)
     total = 0.0
@@ -132,7 +129,7 @@ def _sgd_numpy(p, g, vel, lr, momentum):
     return _sum_squares_numpy(p)
 
 
-@jit(fastmath=FAST)
+@jit(fastmath=FASTMATH)
 def _sgd_numba(p, g, vel, lr, momentum):
     total = 0.0
     for i in range(p.size):
