@@ -7,8 +7,14 @@ quadrature; and Monte Carlo estimates of the same quantities from samples, each 
 standard error, so the two routes can be compared.
 
 Quadrature: composite Gauss-Legendre on many panels over an interval that holds all the
-mass, split at the points where a density jumps (the ends of a uniform). For the smooth
-integrands here that is accurate to ~1e-13, far below the tolerances the tests use.
+mass, plus extra panel edges from each distribution: the points where a density jumps (the
+ends of a uniform) and a fine set of edges across every Gaussian (so a narrow component of
+a wide mixture still gets hundreds of nodes). For the smooth integrands here that is
+accurate to ~1e-13, far below the tolerances the tests use.
+
+Everything is computed from log-densities: in the far tails the densities themselves
+underflow to 0 (N(0, 0.1) at x = 4 is below 1e-300) although their ratio, and so D* and
+the integrands of KL and JSD, are perfectly finite there.
 All divergences are in nats, so 0 <= JSD <= log 2.
 """
 
@@ -47,8 +53,10 @@ class Gaussian:
         return np.exp(self.logpdf(x))
 
     def cdf(self, x):
+        # 0.5 (1 + erf(u)) loses the lower tail to cancellation (1 + erf(-9) rounds to 0);
+        # 0.5 erfc(-u) is the same function and keeps full relative accuracy there
         u = (np.asarray(x, dtype=np.float64) - self.mean) / (self.std * math.sqrt(2))
-        return 0.5 * (1 + np.vectorize(math.erf, otypes=[float])(u))
+        return 0.5 * np.vectorize(math.erfc, otypes=[float])(-u)
 
     def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.normal(self.mean, self.std, size=int(n))
@@ -56,8 +64,9 @@ class Gaussian:
     def interval(self) -> tuple[float, float]:
         return self.mean - 12 * self.std, self.mean + 12 * self.std
 
-    def breakpoints(self) -> list[float]:
-        return []
+    def panel_edges(self) -> list[float]:
+        """48 panels of std/2 across mean +- 12 std, whatever the rest of the grid is."""
+        return (self.mean + self.std * np.linspace(-12, 12, 49)).tolist()
 
     def __repr__(self):
         return f"Gaussian({self.mean:g}, {self.std:g})"
@@ -80,11 +89,18 @@ class GaussianMixture:
         self.std = float(np.sqrt(np.dot(weights, stds ** 2 + means ** 2) - self.mean ** 2))
 
     def pdf(self, x):
-        return sum(w * c.pdf(x) for w, c in zip(self.weights, self.components, strict=True))
+        return np.exp(self.logpdf(x))
 
     def logpdf(self, x):
+        """log sum_i w_i p_i(x), by log-sum-exp over the components' log-densities."""
         with np.errstate(divide="ignore"):
-            return np.log(self.pdf(x))
+            terms = [math.log(w) + c.logpdf(x) if w > 0 else None
+                     for w, c in zip(self.weights, self.components, strict=True)]
+        terms = [t for t in terms if t is not None]
+        out = terms[0]
+        for t in terms[1:]:
+            out = np.logaddexp(out, t)
+        return out
 
     def cdf(self, x):
         return sum(w * c.cdf(x) for w, c in zip(self.weights, self.components, strict=True))
@@ -99,8 +115,8 @@ class GaussianMixture:
         ends = [c.interval() for c in self.components]
         return min(e[0] for e in ends), max(e[1] for e in ends)
 
-    def breakpoints(self) -> list[float]:
-        return []
+    def panel_edges(self) -> list[float]:
+        return [e for c in self.components for e in c.panel_edges()]
 
     def __repr__(self):
         parts = ", ".join(f"{w:g}·N({c.mean:g}, {c.std:g})"
@@ -135,8 +151,8 @@ class Uniform:
     def interval(self) -> tuple[float, float]:
         return self.low, self.high
 
-    def breakpoints(self) -> list[float]:
-        return [self.low, self.high]
+    def panel_edges(self) -> list[float]:
+        return [self.low, self.high]  # the density jumps here: no panel may straddle them
 
     def __repr__(self):
         return f"Uniform({self.low:g}, {self.high:g})"
@@ -149,47 +165,54 @@ _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(20)
 def quad(f, *distributions, panels: int = 400) -> float:
     """Integral of f(x) over the real line, where f vanishes outside the distributions'
     intervals: composite 20-point Gauss-Legendre on ``panels`` equal panels, with the
-    distributions' breakpoints as extra panel edges (so no panel straddles a jump)."""
+    distributions' own panel edges added (so no panel straddles a jump, and no Gaussian,
+    however narrow, falls between two nodes)."""
     if not distributions:
         raise ValueError("quad needs at least one distribution to know where to integrate")
     lo = min(d.interval()[0] for d in distributions)
     hi = max(d.interval()[1] for d in distributions)
     edges = np.union1d(np.linspace(lo, hi, panels + 1),
-                       [b for d in distributions for b in d.breakpoints() if lo <= b <= hi])
+                       [e for d in distributions for e in d.panel_edges() if lo <= e <= hi])
     a, b = edges[:-1, None], edges[1:, None]
     x = 0.5 * (b - a) * _NODES[None, :] + 0.5 * (a + b)
     w = 0.5 * (b - a) * _WEIGHTS[None, :]
     return float(np.sum(w * f(x)))
 
 
-def _xlogy_ratio(p, q):
-    """p log(p / q) elementwise, with 0 log(0 / q) = 0 and p log(p / 0) = inf."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
-    return out
+def _p_log_ratio(log_p, log_q):
+    """p log(p / q) elementwise from log p and log q, with 0 log(0 / q) = 0 and
+    p log(p / 0) = inf. Where p underflows to 0 the term is below 1e-300 and dropped."""
+    p = np.exp(log_p)
+    with np.errstate(invalid="ignore"):
+        return np.where(p > 0, p * (log_p - log_q), 0.0)
 
 
 # --------------------------------------------------------------------------- divergences
 def optimal_discriminator(p_data, p_g, x):
     """D*(x) = p_data(x) / (p_data(x) + p_g(x)), the pointwise maximiser of V(G, D).
-    Where both densities vanish D* is arbitrary (V does not depend on it); we return 1/2."""
-    a, b = p_data.pdf(x), p_g.pdf(x)
-    total = a + b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, a / np.where(total > 0, total, 1.0), 0.5)
+    Computed as sigmoid(log p_data(x) - log p_g(x)), so it stays right where both densities
+    underflow (far in a tail, D* of two Gaussians goes to 0 or 1, not to 0/0). Where either
+    density is exactly zero (outside a uniform) D* is 0 or 1; where both are, D* is arbitrary
+    (V does not depend on it) and we return 1/2."""
+    from .functions import sigmoid
+
+    la, lb = np.asarray(p_data.logpdf(x)), np.asarray(p_g.logpdf(x))
+    both_zero = np.isneginf(la) & np.isneginf(lb)
+    with np.errstate(invalid="ignore"):
+        return np.where(both_zero, 0.5, sigmoid(np.where(both_zero, 0.0, la - lb)))
 
 
 def kl_divergence(p, q) -> float:
     """KL(p || q) = integral of p log(p / q); inf when p has mass where q has none."""
-    return quad(lambda x: _xlogy_ratio(p.pdf(x), q.pdf(x)), p, q)
+    return quad(lambda x: _p_log_ratio(p.logpdf(x), q.logpdf(x)), p, q)
 
 
 def js_divergence(p, q) -> float:
     """JSD(p || q) = 1/2 KL(p || m) + 1/2 KL(q || m), m = (p + q) / 2. Symmetric, in [0, log 2]."""
     def integrand(x):
-        a, b = p.pdf(x), q.pdf(x)
-        m = 0.5 * (a + b)
-        return 0.5 * _xlogy_ratio(a, m) + 0.5 * _xlogy_ratio(b, m)
+        la, lb = p.logpdf(x), q.logpdf(x)
+        lm = np.logaddexp(la, lb) - math.log(2)
+        return 0.5 * _p_log_ratio(la, lm) + 0.5 * _p_log_ratio(lb, lm)
 
     return quad(integrand, p, q)
 
@@ -246,13 +269,26 @@ def optimal_value(p_data, p_g) -> float:
 
 
 def saturating_cost(p_g, D) -> float:
-    """The minimax generator cost E_{p_g}[log(1 - D(x))] (the generator minimises it)."""
+    """The minimax generator cost E_{p_g}[log(1 - D(x))] (the generator minimises it).
+    D is a probability: where it rounds to 1 the cost is -inf; see saturating_cost_logits."""
     return _expect_log(p_g, D, True)
 
 
 def non_saturating_cost(p_g, D) -> float:
-    """The non-saturating generator cost E_{p_g}[-log D(x)]."""
+    """The non-saturating generator cost E_{p_g}[-log D(x)]. D is a probability: where it
+    rounds to 0 the cost is inf; see non_saturating_cost_logits."""
     return -_expect_log(p_g, D, False)
+
+
+def saturating_cost_logits(p_g, logit_fn) -> float:
+    """E_{p_g}[log(1 - D(x))] for D = sigmoid(s): log(1 - D) = -softplus(s), finite for any
+    finite logit (far from the data, where D* rounds to 0 or 1, this is the route to use)."""
+    return quad(lambda x: -p_g.pdf(x) * softplus(np.asarray(logit_fn(x), dtype=np.float64)), p_g)
+
+
+def non_saturating_cost_logits(p_g, logit_fn) -> float:
+    """E_{p_g}[-log D(x)] for D = sigmoid(s): -log D = softplus(-s)."""
+    return quad(lambda x: p_g.pdf(x) * softplus(-np.asarray(logit_fn(x), dtype=np.float64)), p_g)
 
 
 # --------------------------------------------------------------------------- Monte Carlo
@@ -278,6 +314,10 @@ def kl_divergence_mc(p, q, n: int, rng: np.random.Generator) -> tuple[float, flo
 def js_divergence_mc(p, q, n: int, rng: np.random.Generator) -> tuple[float, float]:
     """JSD ~ 1/2 mean_{x~p} log(p/m) + 1/2 mean_{x~q} log(q/m), with n samples from each."""
     x, y = p.sample(n, rng), q.sample(n, rng)
-    mx, sx = _mean_and_se(np.log(p.pdf(x)) - np.log(0.5 * (p.pdf(x) + q.pdf(x))))
-    my, sy = _mean_and_se(np.log(q.pdf(y)) - np.log(0.5 * (p.pdf(y) + q.pdf(y))))
+
+    def log_m(t):
+        return np.logaddexp(p.logpdf(t), q.logpdf(t)) - math.log(2)
+
+    mx, sx = _mean_and_se(p.logpdf(x) - log_m(x))
+    my, sy = _mean_and_se(q.logpdf(y) - log_m(y))
     return 0.5 * (mx + my), 0.5 * math.sqrt(sx ** 2 + sy ** 2)

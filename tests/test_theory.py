@@ -17,10 +17,12 @@ from minigan.theory import (
     kl_divergence_mc,
     kl_gaussians,
     non_saturating_cost,
+    non_saturating_cost_logits,
     optimal_discriminator,
     optimal_value,
     quad,
     saturating_cost,
+    saturating_cost_logits,
     value_function,
     value_function_logits,
     value_function_mc,
@@ -180,3 +182,62 @@ def test_arjovsky_bottou_gradient_identity():
 def test_bad_input(make, message):
     with pytest.raises(ValueError, match=message):
         make()
+
+
+# ------------------------------------------------------------------ the far tails
+def test_far_tails_stay_finite_and_exact():
+    # the densities underflow long before their ratio does: N(0, 0.1) at x = 4 is ~1e-348
+    wide, narrow = Gaussian(0, 10), Gaussian(0, 0.1)
+    assert kl_divergence(wide, narrow) == pytest.approx(kl_gaussians(0, 10, 0, 0.1), rel=1e-12)
+    assert kl_divergence(narrow, wide) == pytest.approx(kl_gaussians(0, 0.1, 0, 10), rel=1e-10)
+    # D* of N(0,1) vs N(2,1) is sigmoid(2 - 2x) in closed form, also at x = +-100
+    x = np.array([-100.0, -30.0, 0.0, 1.0, 30.0, 100.0])
+    expected = sigmoid(2.0 - 2.0 * x)
+    np.testing.assert_allclose(optimal_discriminator(Gaussian(0, 1), Gaussian(2, 1), x), expected,
+                               rtol=1e-12, atol=0)
+    # CDF's lower tail keeps its relative accuracy (1 + erf(-u) would round to 0)
+    np.testing.assert_allclose(Gaussian(0, 1).cdf(np.array([-10.0, -30.0])),
+                               stats.norm.cdf([-10.0, -30.0]), rtol=1e-12)
+
+
+def test_a_narrow_component_of_a_wide_mixture_is_integrated():
+    # one grid of 400 panels over [-112, 62] would put at most a node or two on N(50, 1e-3)
+    mix = GaussianMixture([0.5, 0.5], [0, 50], [10, 1e-3])
+    assert quad(mix.pdf, mix) == pytest.approx(1, abs=1e-12)
+    assert js_divergence(mix, Gaussian(0, 10)) == pytest.approx(
+        js_divergence_by_scipy(mix, Gaussian(0, 10)), abs=1e-10)
+
+
+def js_divergence_by_scipy(p, q):
+    """The JSD by adaptive quadrature, split at the narrow component so scipy sees it."""
+    def f(x):
+        a, b = p.pdf(x), q.pdf(x)
+        m = 0.5 * (a + b)
+        return 0.5 * (a * math.log(a / m) if a > 0 else 0) + 0.5 * (b * math.log(b / m) if b > 0 else 0)
+
+    pieces = [(-150, 49.9), (49.9, 49.99), (49.99, 50.01), (50.01, 50.1), (50.1, 150)]
+    return sum(integrate.quad(f, a, b, epsabs=1e-13, epsrel=1e-12, limit=500)[0] for a, b in pieces)
+
+
+def test_generator_costs_with_logits_match_and_stay_finite():
+    p_data = Gaussian(0, 1)
+    for theta in (1.0, 3.0):
+        p_g = Gaussian(theta, 1)
+
+        def D(x, p_g=p_g):
+            return optimal_discriminator(p_data, p_g, x)
+
+        def logit(x, p_g=p_g):
+            return p_data.logpdf(x) - p_g.logpdf(x)
+
+        assert saturating_cost_logits(p_g, logit) == pytest.approx(saturating_cost(p_g, D), rel=1e-10)
+        assert non_saturating_cost_logits(p_g, logit) == pytest.approx(non_saturating_cost(p_g, D),
+                                                                       rel=1e-10)
+    # far from the data D* rounds to 0 inside p_g's mass: the probability form gives inf,
+    # the logit form the exact value. For unit Gaussians the logit is theta^2/2 - theta x,
+    # so E_{p_g}[softplus(-s)] ~ E[theta x - theta^2/2] = theta^2/2 when that is large.
+    theta = 40.0
+    p_g = Gaussian(theta, 1)
+    assert non_saturating_cost(p_g, lambda x: optimal_discriminator(p_data, p_g, x)) == math.inf
+    cost = non_saturating_cost_logits(p_g, lambda x: p_data.logpdf(x) - p_g.logpdf(x))
+    assert cost == pytest.approx(theta ** 2 / 2, rel=1e-12)
