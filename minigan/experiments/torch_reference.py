@@ -33,13 +33,18 @@ def to_torch(model):
     import torch
     from torch import nn
 
-    class Crop(nn.Module):  # keep the first h x w outputs (Keras 'same' transposed conv)
-        def __init__(self, h, w):
+    class Window(nn.Module):
+        """Rows top..top+h and columns left..left+w of the input, zero where that window
+        runs past its end (F.pad crops for negative amounts and pads for positive ones)."""
+
+        def __init__(self, top, left, h, w):
             super().__init__()
-            self.h, self.w = h, w
+            self.top, self.left, self.h, self.w = top, left, h, w
 
         def forward(self, x):
-            return x[:, :, :self.h, :self.w]
+            H, W = x.shape[2:]
+            return torch.nn.functional.pad(x, (-self.left, self.w + self.left - W,
+                                               -self.top, self.h + self.top - H))
 
     def t(a):
         return torch.tensor(np.asarray(a, dtype=np.float32))
@@ -97,9 +102,12 @@ def to_torch(model):
             m.weight.data, m.bias.data = t(layer.params["W"]), t(layer.params["b"])
             modules.append(m)
             if layer.padding == "same":
-                # Keras crops the full transposed output from the top-left, keeping H * stride
-                # rows; torch's padding would crop from both sides instead
-                modules.append(Crop(out_shape[1], out_shape[2]))
+                # minigan's 'same' transposed convolution is the adjoint of the 'same' Conv2D
+                # from out_shape down to shape: the full transposed output, cropped by that
+                # convolution's (possibly asymmetric) padding. torch's symmetric padding can't
+                # say that, so take the full output and cut the window explicitly.
+                top, _, left, _ = layer.pads(out_shape[1], out_shape[2])
+                modules.append(Window(top, left, out_shape[1], out_shape[2]))
         elif kind == "UpSampling2D":
             modules.append(nn.Upsample(scale_factor=layer.size, mode="nearest"))
         else:
