@@ -144,3 +144,43 @@ class RMSProp(Optimizer):
     def update(self, p):
         s = self._slot("square_avg", p)
         return rmsprop_update(p.value, p.grad, s, self.lr, self.rho, self.eps)
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights, kept in a second model of the same
+    architecture (Polyak averaging with forgetting; Yazici et al., 2019, for GANs).
+
+    After every optimizer step of ``model``, ``update()`` moves each averaged array a little
+    towards the current one:
+
+        a <- d a + (1 - d) w,     d = min(decay, (1 + t) / (10 + t))   (t = updates so far)
+
+    The warm-up in d lets the average forget the random initial weights within the first few
+    hundred updates instead of ~1/(1 - decay) of them. BatchNorm's running statistics are
+    averaged the same way. Why bother: a GAN's generator does not settle at the equilibrium,
+    it circles around it (the game's gradient field rotates), and the average of the circling
+    iterates sits closer to the centre than any one of them. The average only ever produces
+    samples; it is never trained.
+    """
+
+    def __init__(self, model, average, decay: float = 0.999) -> None:
+        if not (isinstance(decay, (int, float)) and 0 < decay < 1):
+            raise ValueError(f"WeightAverage: decay must be in (0, 1), got {decay!r}")
+        self.pairs = [(a.value, p.value) for a, p in zip(average.parameters(), model.parameters(),
+                                                        strict=True)]
+        states, averaged = model.state_arrays(), average.state_arrays()
+        if set(states) != set(averaged):
+            raise ValueError("WeightAverage: the two models have different state arrays")
+        self.pairs += [(averaged[name], states[name]) for name in states]
+        for avg, current in self.pairs:
+            if avg.shape != current.shape:
+                raise ValueError(f"WeightAverage: shapes differ, {avg.shape} vs {current.shape}")
+            avg[...] = current
+        self.model, self.average, self.decay, self.t = model, average, float(decay), 0
+
+    def update(self) -> None:
+        d = min(self.decay, (1 + self.t) / (10 + self.t))
+        for avg, current in self.pairs:
+            avg *= d
+            avg += (1 - d) * current
+        self.t += 1

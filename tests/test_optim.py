@@ -100,3 +100,27 @@ def test_zero_grad_and_bad_arguments():
         SGD([], lr=0.1)
     with pytest.raises(ValueError, match="does not match"):
         Adam([p]).load_state_dict({"t": np.array(1), "m/q": np.zeros(2)})
+
+
+def test_weight_average_follows_the_formula_with_warm_up():
+    from minigan.models import mlp_generator
+    from minigan.optim import WeightAverage
+
+    model, average = mlp_generator(seed=1, dtype=np.float64), mlp_generator(seed=2, dtype=np.float64)
+    tracker = WeightAverage(model, average, decay=0.9)
+    for p, a in zip(model.parameters(), average.parameters(), strict=True):
+        np.testing.assert_array_equal(a.value, p.value)  # starts as a copy
+    rng = np.random.default_rng(0)
+    expected = [p.value.copy() for p in model.parameters()]
+    for t in range(30):
+        for p in model.parameters():
+            p.value[...] = rng.standard_normal(p.value.shape)
+        d = min(0.9, (1 + t) / (10 + t))  # the warm-up: d = 0.1, 0.18, ... until it reaches 0.9
+        expected = [d * e + (1 - d) * p.value for e, p in zip(expected, model.parameters(), strict=True)]
+        tracker.update()
+    for e, a in zip(expected, average.parameters(), strict=True):
+        np.testing.assert_allclose(a.value, e, rtol=1e-12, atol=1e-15)
+    # running statistics are averaged too, and the model's own arrays are left alone
+    assert set(average.state_arrays()) == set(model.state_arrays())
+    with pytest.raises(ValueError, match="decay must be in"):
+        WeightAverage(model, average, decay=1.0)
