@@ -121,3 +121,39 @@ def load_mnist(split: str = "train", data_dir: str | Path | None = None,
         labels = np.concatenate([p[1] for p in pairs])
     x = images.astype(np.float32)[:, None, :, :] / np.float32(127.5) - np.float32(1.0)
     return x, labels.astype(np.int64)
+
+
+# ------------------------------------------------------------------------- 2-D toy: the ring
+class Ring:
+    """A mixture of ``n_modes`` equally likely Gaussians in 2-D, the standard mode-collapse
+    test (Metz et al. 2017, Lin et al. 2018): centre j at radius r and angle 2 pi j / n_modes,
+
+        c_j = r (cos(2 pi j / n), sin(2 pi j / n)),     x ~ N(c_j, std^2 I), j uniform.
+
+    The modes are far apart compared with their width (neighbours are 2 r sin(pi / n) = 1.53
+    apart for the defaults, 77 std), so a generator either puts mass on a mode or visibly
+    misses it.
+    """
+
+    def __init__(self, n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> None:
+        if isinstance(n_modes, bool) or not isinstance(n_modes, (int, np.integer)) or n_modes < 2:
+            raise ValueError(f"Ring: n_modes must be an integer >= 2, got {n_modes!r}")
+        for name, value in (("radius", radius), ("std", std)):
+            if not (isinstance(value, (int, float, np.integer, np.floating)) and np.isfinite(value)
+                    and value > 0):
+                raise ValueError(f"Ring: {name} must be a positive number, got {value!r}")
+        self.n_modes, self.radius, self.std = int(n_modes), float(radius), float(std)
+
+    @property
+    def centres(self) -> np.ndarray:
+        """(n_modes, 2): the mode centres, counter-clockwise from (radius, 0)."""
+        angles = 2 * np.pi * np.arange(self.n_modes) / self.n_modes
+        return self.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+    def sample(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, 2) float64 samples: a uniformly chosen centre plus N(0, std^2 I) noise."""
+        modes = rng.integers(0, self.n_modes, size=n)
+        return self.centres[modes] + self.std * rng.standard_normal((n, 2))
+
+    def __repr__(self) -> str:
+        return f"Ring(n_modes={self.n_modes}, radius={self.radius:g}, std={self.std:g})"

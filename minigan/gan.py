@@ -12,6 +12,15 @@
 The generator's gradient flows *through* D (D.backward gives dL/dG(z)), but only G's
 optimizer steps: D is "frozen" in the generator step simply because nobody updates it.
 Both networks stay in training mode throughout.
+
+Packing (PacGAN, Lin et al. 2018), optional: with ``pack = p > 1`` D judges p samples at once.
+m * p samples (m * p, d) are reshaped to (m, p * d), row i being samples i*p .. i*p + p - 1
+side by side (for images (m * p, C, H, W) -> (m, p * C, H, W): channels stacked), and D's
+input size is p * d. Real packs hold p real samples, fake packs p generated ones. A collapsed
+generator gives fake packs whose members look alike, while real packs are spread over the
+modes: one sample cannot show a lack of diversity, a pack can, so D penalises collapse and G
+is pushed to spread out. In the generator step dL/d(packed input) (m, p * d) is reshaped back
+to (m * p, d), one row per generated sample, before G.backward.
 """
 
 from __future__ import annotations
@@ -69,16 +78,21 @@ class GANTrainer:
     def __init__(self, generator: Sequential, discriminator: Sequential, g_optimizer, d_optimizer,
                  sample_data: Callable, sample_noise: Callable, loss: str = "non_saturating",
                  k: int = 1, batch_size: int = 64, rng: np.random.Generator | int = 0,
-                 guard: bool = True, real_label: float = 1.0) -> None:
+                 guard: bool = True, real_label: float = 1.0, pack: int = 1) -> None:
         if not isinstance(k, (int, np.integer)) or k < 1:
             raise ValueError(f"k (discriminator steps per iteration) must be a positive integer, got {k!r}")
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        if isinstance(pack, bool) or not isinstance(pack, (int, np.integer)) or pack < 1:
+            raise ValueError(f"pack (samples per discriminator input, PacGAN) must be a positive "
+                             f"integer, got {pack!r}")
         self.G, self.D = generator, discriminator
         self.g_opt, self.d_opt = g_optimizer, d_optimizer
         self.sample_data, self.sample_noise = sample_data, sample_noise
         self.loss = normalise_generator_loss(loss)
         self.k, self.batch_size = int(k), int(batch_size)
+        # batch_size counts D's inputs: with packing each step draws batch_size * pack samples
+        self.pack = int(pack)
         self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         self.guard = guard
         if not 0.5 < real_label <= 1:
@@ -89,13 +103,30 @@ class GANTrainer:
         self.iteration = 0
         self.history: dict[str, list[float]] = {name: [] for name in self.RECORDED}
 
+    # ------------------------------------------------------------------ packing
+    def packed(self, x: np.ndarray) -> np.ndarray:
+        """(m * pack, d, ...) -> (m, pack * d, ...): each row of D's input holds ``pack``
+        consecutive samples side by side. The identity when pack = 1."""
+        if self.pack == 1:
+            return x
+        if x.shape[0] % self.pack:
+            raise ValueError(f"cannot pack {x.shape[0]} samples in groups of {self.pack}")
+        return x.reshape((x.shape[0] // self.pack, self.pack * x.shape[1]) + x.shape[2:])
+
+    def unpacked(self, dx: np.ndarray) -> np.ndarray:
+        """The inverse of ``packed``: (m, pack * d, ...) -> (m * pack, d, ...). Packing only
+        moves numbers, so the gradient w.r.t. the samples is D's input gradient moved back."""
+        if self.pack == 1:
+            return dx
+        return dx.reshape((dx.shape[0] * self.pack, dx.shape[1] // self.pack) + dx.shape[2:])
+
     # ------------------------------------------------------------------ the two halves
     def discriminator_step(self) -> tuple[float, float]:
         """One descent step on D's loss. Returns (loss, mean D(x) on the real batch)."""
-        m = self.batch_size
+        m = self.batch_size * self.pack  # samples drawn; D sees batch_size (packed) inputs
         self.d_opt.zero_grad()
-        x = self.sample_data(m, self.rng)
-        fake = self.G.forward(self.sample_noise(m, self.rng), training=True, remember=False)
+        x = self.packed(self.sample_data(m, self.rng))
+        fake = self.packed(self.G.forward(self.sample_noise(m, self.rng), training=True, remember=False))
         # Real and fake batches go through D separately (as in DCGAN), each forward followed
         # by its own backward; D's gradients from the two add up before the step. Nothing
         # flows back into the samples here, so D's input gradient is not computed.
@@ -112,11 +143,11 @@ class GANTrainer:
         """One descent step on the generator loss, back-propagated through D.
         Returns (loss, mean D(G(z)))."""
         self.g_opt.zero_grad()
-        fake = self.G.forward(self.sample_noise(self.batch_size, self.rng), training=True)
-        logits = self.D.forward(fake, training=True)
+        fake = self.G.forward(self.sample_noise(self.batch_size * self.pack, self.rng), training=True)
+        logits = self.D.forward(self.packed(fake), training=True)
         loss, dlogits = generator_loss(logits, self.loss)
         # D's grads fill too (its optimizer ignores them); G's input is noise: no dL/dz needed
-        self.G.backward(self.D.backward(dlogits), need_input_grad=False)
+        self.G.backward(self.unpacked(self.D.backward(dlogits)), need_input_grad=False)
         self.g_opt.step()
         return loss, float(np.mean(sigmoid(logits)))
 

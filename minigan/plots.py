@@ -122,9 +122,10 @@ def image_grid(images: np.ndarray, columns: int | None = None) -> np.ndarray:
     return np.clip(grid, 0, 1)
 
 
-def sample_grid(images: np.ndarray, title: str = "") -> Figure:
-    """A grid of generated digits (white on black, as MNIST)."""
-    grid = image_grid(images)
+def sample_grid(images: np.ndarray, title: str = "", columns: int | None = None) -> Figure:
+    """A grid of generated digits (white on black, as MNIST); ``columns`` per row (default:
+    a square grid; 10 lays out a conditional GAN's 0..9 one digit per column)."""
+    grid = image_grid(images, columns)
     fig = Figure(figsize=(5, 5 * grid.shape[0] / grid.shape[1] + (0.3 if title else 0)), layout="constrained")
     ax = fig.subplots()
     ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -170,3 +171,137 @@ def save_gif(frames: list[np.ndarray], path, seconds_per_frame: float = 0.4) -> 
     pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:],
                      duration=int(seconds_per_frame * 1000), loop=0)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+# ------------------------------------------------------------------------------ 2-D ring
+def ring_samples(snapshots, centres: np.ndarray, title: str = "", max_columns: int = 6) -> Figure:
+    """Scatter plots of generated 2-D samples over training, the mode centres marked (black
+    crosses). ``snapshots`` is one run's list of dicts with "step", "samples" (n, 2) and
+    optionally "report" (its modes_covered goes in the panel title), or a dict mapping a row
+    label (e.g. "pack 1") to such a list, drawn as one row each. At most ``max_columns``
+    snapshots per row, evenly spaced and always including the last."""
+    rows = snapshots if isinstance(snapshots, dict) else {"": snapshots}
+    centres = np.asarray(centres)
+    reach = 1.25 * np.abs(centres).max()
+
+    def pick(snaps):
+        if len(snaps) <= max_columns:
+            return list(snaps)
+        idx = np.unique(np.round(np.linspace(0, len(snaps) - 1, max_columns)).astype(int))
+        return [snaps[i] for i in idx]
+
+    chosen = {label: pick(snaps) for label, snaps in rows.items()}
+    n_cols = max(len(s) for s in chosen.values())
+    fig = Figure(figsize=(2.3 * n_cols, 2.4 * len(chosen) + (0.4 if title else 0)), layout="constrained")
+    axes = fig.subplots(len(chosen), n_cols, squeeze=False, sharex=True, sharey=True)
+    for row, (label, snaps) in enumerate(chosen.items()):
+        for col in range(n_cols):
+            ax = axes[row, col]
+            ax.set_aspect("equal")
+            ax.set_xlim(-reach, reach)
+            ax.set_ylim(-reach, reach)
+            ax.tick_params(labelsize=7)
+            if col >= len(snaps):
+                ax.set_axis_off()
+                continue
+            snap = snaps[col]
+            x = np.asarray(snap["samples"])
+            ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.4, color="tab:green", lw=0)
+            ax.scatter(centres[:, 0], centres[:, 1], marker="x", s=25, color="black", lw=1)
+            text = f"iteration {snap['step']}"
+            if "report" in snap:
+                text += f"\n{snap['report']['modes_covered']} of {len(centres)} modes"
+            ax.set_title(text, fontsize=8)
+        if label:
+            axes[row, 0].set_ylabel(label, fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def mode_histogram(coverage_by_label: dict, title: str = "") -> Figure:
+    """How the generated mass is spread over the modes during training. One image per run
+    (rows: modes, columns: recorded iterations, colour: share of the samples that are high
+    quality and nearest that mode), then the number of covered modes of every run against
+    the iteration. ``coverage_by_label`` maps a label (e.g. "pack 1") to a run's coverage
+    dict with "step" (S,), "modes_covered" (S,) and "mode_shares" (S, K). Mode hopping shows
+    as a bright band moving between rows; a healthy generator lights every row evenly."""
+    labels = list(coverage_by_label)
+    fig = Figure(figsize=(4.2 * (len(labels) + 1), 3.2), layout="constrained")
+    axes = fig.subplots(1, len(labels) + 1, squeeze=False)[0]
+    top = max(float(np.max(c["mode_shares"])) for c in coverage_by_label.values())
+    image = None
+    for ax, label in zip(axes[:-1], labels, strict=True):
+        cov = coverage_by_label[label]
+        steps, shares = np.asarray(cov["step"]), np.asarray(cov["mode_shares"])
+        # columns centred on the recorded iterations
+        half = (steps[-1] - steps[0]) / max(len(steps) - 1, 1) / 2
+        image = ax.imshow(shares.T, aspect="auto", origin="lower", cmap="viridis", vmin=0,
+                          vmax=max(top, 1e-9), interpolation="nearest",
+                          extent=(steps[0] - half, steps[-1] + half, -0.5, shares.shape[1] - 0.5))
+        ax.set_yticks(range(shares.shape[1]))
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("mode")
+        ax.set_title(f"{label}: share of samples per mode", fontsize=9)
+    if image is not None:
+        fig.colorbar(image, ax=axes[len(labels) - 1], label="share of samples")
+    ax = axes[-1]
+    for label in labels:
+        cov = coverage_by_label[label]
+        ax.plot(cov["step"], cov["modes_covered"], lw=1.5, label=label, drawstyle="steps-mid")
+    n_modes = np.asarray(coverage_by_label[labels[0]]["mode_shares"]).shape[1]
+    ax.axhline(n_modes, color="grey", lw=0.8, ls=":")
+    ax.set_ylim(-0.2, n_modes + 0.5)
+    ax.set_xlabel("iteration")
+    ax.set_title("modes covered", fontsize=9)
+    ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+# ------------------------------------------------------------------------------ WGAN, cGAN
+def critic_vs_jsd(summary: dict, title: str = "") -> Figure:
+    """What the two discriminators measure as p_g = N(mu, 1) moves away from p_data = N(0, 1):
+    left, the clipped WGAN critic's estimate against W1 = |mu| with its least-squares line;
+    right, the GAN discriminator's log 2 + V/2 and the exact JSD, which flatten at log 2.
+    ``summary`` is experiments.wgan_1d.summarise's dict."""
+    w1 = np.asarray(summary["w1"], dtype=np.float64)
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.plot(w1, summary["critic_estimate"], "o", color="tab:purple", label="critic's estimate")
+    left.plot(w1, summary["slope"] * w1 + summary["intercept"], color="tab:purple", lw=1, alpha=0.6,
+              label=f"line fit, Pearson r = {summary['pearson_r']:.3f}")
+    left.set_xlabel("W1(p_data, p_g) = |mu|")
+    left.set_ylabel("mean f(x) - mean f(G(z))")
+    left.set_title("WGAN critic (weights clipped): keeps growing", fontsize=10)
+    left.legend(fontsize=8)
+    right.plot(w1, summary["jsd_exact"], color="black", lw=1.5, label="exact JSD (quadrature)")
+    right.plot(w1, summary["jsd_estimate"], "o", color="tab:blue", label="trained D: log 2 + V/2")
+    right.axhline(np.log(2), color="grey", ls=":", lw=1, label="log 2")
+    right.set_xlabel("|mu|")
+    right.set_ylabel("nats")
+    right.set_title("GAN discriminator (JSD): saturates at log 2", fontsize=10)
+    right.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def conditional_ring(samples: np.ndarray, labels: np.ndarray, centres: np.ndarray, title: str = "") -> Figure:
+    """Samples of a conditional GAN on the ring, coloured by the mode they were asked for
+    (samples (n, 2), labels (n,)); the centres are drawn in the same colours."""
+    fig = Figure(figsize=(4.2, 4.2), layout="constrained")
+    ax = fig.subplots()
+    colours = [f"C{j % 10}" for j in range(len(centres))]
+    for j, centre in enumerate(centres):
+        x = samples[labels == j]
+        ax.scatter(x[:, 0], x[:, 1], s=4, alpha=0.5, color=colours[j], lw=0)
+        ax.scatter(*centre, marker="x", s=60, color=colours[j], lw=2)
+        ax.annotate(str(j), 1.2 * centre, ha="center", va="center", fontsize=9, color=colours[j])
+    reach = 1.35 * np.abs(centres).max()
+    ax.set_xlim(-reach, reach)
+    ax.set_ylim(-reach, reach)
+    ax.set_aspect("equal")
+    ax.set_title(title or "asked for mode j (colour) -> lands at centre j", fontsize=9)
+    return fig
