@@ -108,9 +108,83 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _cmd_wgan_critic(args) -> int:
+    import os
+
+    from . import plots
+    from .experiments.wgan_1d import DEFAULT_MUS, WGAN1DConfig, format_summary, summarise
+    from .files import save_json
+
+    mus = DEFAULT_MUS
+    if args.mus is not None:
+        try:
+            mus = tuple(float(m) for m in args.mus.split(","))
+        except ValueError:
+            raise ValueError(f"--mus must be comma-separated numbers, got {args.mus!r}") from None
+    config = WGAN1DConfig(seed=args.seed).validate()
+    summary = summarise(mus, config)
+    folder = args.out or _fresh_folder("runs", "wgan-critic")
+    os.makedirs(folder, exist_ok=True)
+    plots.save(plots.critic_vs_jsd(summary), os.path.join(folder, "critic_vs_jsd.png"))
+    save_json(os.path.join(folder, "summary.json"), summary)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(format_summary(summary))
+        print(f"figure critic_vs_jsd.png and summary.json in {folder}/")
+    return 0
+
+
+def _cmd_train_ring(args) -> int:
+    """`minigan train ring [--pack P] [--compare]`: the 2-D ring of Gaussians (mode collapse)."""
+    import os
+    from dataclasses import replace
+
+    from tqdm.auto import tqdm
+
+    from . import plots
+    from .experiments.ring import RingConfig, format_summary, summarise, train_ring
+    from .files import save_json
+
+    ignored = [flag for flag, value in (("--epochs", args.epochs), ("--resume", args.resume),
+                                        ("--data-dir", args.data_dir)) if value is not None]
+    if ignored:
+        raise ValueError(f"{', '.join(ignored)}: not used by the ring (it takes --pack, --steps, --seed)")
+    config = RingConfig(pack=args.pack, seed=args.seed)
+    if args.steps is not None:
+        config = replace(config, steps=args.steps)
+    config.validate()
+    packs = sorted({1, config.pack}) if args.compare else [config.pack]
+    folder = args.out or _fresh_folder("runs", "train-ring")
+    os.makedirs(folder, exist_ok=True)
+    runs = {}
+    with tqdm(total=config.steps * len(packs), unit="it", disable=args.no_progress, desc="ring") as bar:
+        for pack in packs:
+            runs[pack] = train_ring(replace(config, pack=pack), bar)
+    label = {p: "vanilla GAN (pack 1)" if p == 1 else f"packed D (pack {p})" for p in packs}
+    centres = runs[packs[0]]["centres"]
+    plots.save(plots.ring_samples({label[p]: r["snapshots"] for p, r in runs.items()}, centres),
+               os.path.join(folder, "samples.png"))
+    plots.save(plots.mode_histogram({label[p]: r["coverage"] for p, r in runs.items()}),
+               os.path.join(folder, "modes.png"))
+    rows = [summarise(r) for r in runs.values()]
+    save_json(os.path.join(folder, "summary.json"), {"runs": rows})
+    print(format_summary(rows))
+    print(f"figures samples.png (points over training) and modes.png (mode shares over training), "
+          f"summary.json in {folder}/")
+    return 0
+
+
 def _cmd_train(args) -> int:
     import os
     import time
+
+    if args.model == "ring":
+        return _cmd_train_ring(args)
+    for flag, value in (("--pack", args.pack != 1), ("--steps", args.steps is not None),
+                        ("--compare", args.compare)):
+        if value:
+            raise ValueError(f"{flag} applies to the ring only (minigan train ring {flag} ...)")
 
     from tqdm.auto import tqdm
 
@@ -133,7 +207,8 @@ def _cmd_train(args) -> int:
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
             beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
             train_images=args.train_images, data_dir=args.data_dir,
-            real_label=args.real_label).validate()
+            real_label=args.real_label, d_dropout=args.d_dropout, average=args.average,
+            grid=100 if args.model == "mnist-cgan" else 64).validate()
         run = MnistRun(config)
         folder = args.out or _fresh_folder("runs", f"train-{args.model}")
     os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
@@ -148,7 +223,8 @@ def _cmd_train(args) -> int:
     try:
         while run.epoch < run.config.epochs:
             means = run.train_epoch(bar)
-            plots.save(plots.sample_grid(run.samples(), f"{run.config.model}, epoch {run.epoch}"),
+            plots.save(plots.sample_grid(run.samples(), f"{run.config.model}, epoch {run.epoch}",
+                                         columns=10 if run.conditional else None),
                        os.path.join(folder, "samples", f"epoch_{run.epoch:03d}.png"))
             plots.save(plots.gan_losses(run.trainer.history, run.iterations_per_epoch, run.config.model),
                        os.path.join(folder, "losses.png"))
@@ -183,11 +259,21 @@ def _cmd_sample(args) -> int:
 
     if args.n < 1:
         raise ValueError(f"--n must be a positive integer, got {args.n}")
+    if args.digit is not None and not 0 <= args.digit <= 9:
+        raise ValueError(f"--digit must be one of 0-9, got {args.digit}")
     run = MnistRun.load(args.checkpoint)
-    z = np.random.default_rng(args.seed).standard_normal((args.n, run.trainer.G.input_shape[0]),
-                                                        dtype=np.float32)
-    plots.save(plots.sample_grid(run.samples(z), f"{run.config.model}, epoch {run.epoch}"), args.out)
-    print(f"{args.n} samples from {args.checkpoint} (epoch {run.epoch}) written to {args.out}")
+    z = np.random.default_rng(args.seed).standard_normal((args.n, run.latent_dim), dtype=np.float32)
+    labels, what = None, ""
+    if args.digit is not None:
+        if not run.conditional:
+            raise ValueError(f"--digit needs a conditional model (mnist-cgan); {args.checkpoint} "
+                             f"holds {run.config.model}")
+        labels, what = np.full(args.n, args.digit), f" of the digit {args.digit}"
+    images = run.samples(z, labels=labels)
+    columns = 10 if run.conditional and labels is None else None  # one digit per column
+    title = f"{run.config.model}, epoch {run.epoch}" + (f", digit {args.digit}" if what else "")
+    plots.save(plots.sample_grid(images, title, columns=columns), args.out)
+    print(f"{args.n} samples{what} from {args.checkpoint} (epoch {run.epoch}) written to {args.out}")
     return 0
 
 
@@ -205,10 +291,16 @@ def _cmd_evaluate(args) -> int:
     report = {"classifier_heldout_accuracy": metrics.accuracy(model, *load_mnist("heldout", args.data_dir))}
     if run is not None:
         reference, _ = metrics.classify(model, load_mnist("heldout", args.data_dir)[0][: args.n])
-        z = np.random.default_rng(args.seed).standard_normal((args.n, run.trainer.G.input_shape[0]),
-                                                            dtype=np.float32)
+        z = np.random.default_rng(args.seed).standard_normal((args.n, run.latent_dim), dtype=np.float32)
+        # a conditional model is asked for each digit equally often; the classifier then says
+        # how often it drew the digit it was asked for
+        labels = np.arange(args.n) % 10 if run.conditional else None
         report["checkpoint"] = {"path": args.checkpoint, "model": run.config.model, "epoch": run.epoch,
-                                **metrics.evaluate_images(model, run.samples(z), reference)}
+                                **metrics.evaluate_images(model, run.samples(z, labels=labels), reference,
+                                                          labels)}
+        if run.G_average is not None:  # the last iterate too: what averaging the weights buys
+            report["last_iterate"] = metrics.evaluate_images(
+                model, run.samples(z, averaged=False, labels=labels), reference, labels)
     if args.calibrate:
         report["calibration"] = metrics.calibration(model, args.n, args.seed, args.data_dir)
     if args.json:
@@ -218,7 +310,11 @@ def _cmd_evaluate(args) -> int:
     rows = report.get("calibration", [])
     if "checkpoint" in report:
         c = report["checkpoint"]
-        rows = [*rows, {"images": f"{c['model']} samples, epoch {c['epoch']}", **c}]
+        if "last_iterate" in report:
+            rows = [*rows, {"images": f"{c['model']}, epoch {c['epoch']}, last iterate",
+                            **report["last_iterate"]}]
+        averaged = ", averaged weights" if "last_iterate" in report else ""
+        rows = [*rows, {"images": f"{c['model']}, epoch {c['epoch']}{averaged}", **c}]
     print(f"{'images (against ' + str(args.n) + ' held-out real ones)':<46}{'Frechet':>9}{'digits':>8}"
           f"{'confidence':>12}")
     for r in rows:
@@ -227,6 +323,9 @@ def _cmd_evaluate(args) -> int:
     if "checkpoint" in report:
         shares = report["checkpoint"]["digit_shares"]
         print("predicted digits: " + "  ".join(f"{d}:{s:.0%}" for d, s in enumerate(shares)))
+        if "label_agreement" in report["checkpoint"]:
+            print(f"asked-for digit drawn (classifier agrees with the label): "
+                  f"{report['checkpoint']['label_agreement']:.1%}")
     return 0
 
 
@@ -311,9 +410,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a GAN on MNIST with Adam (DCGAN settings by default). "
                                    "Every epoch writes a sample grid, the loss curves and a "
                                    "checkpoint; --resume continues exactly.")
-    p.add_argument("model", metavar="MODEL", help="mnist-mlp or mnist-conv")
+    p.add_argument("model", metavar="MODEL",
+                   help="mnist-mlp, mnist-conv, mnist-cgan (conditional) or ring (2-D, mode collapse)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="total epochs (40 for mnist-mlp, 60 for mnist-conv)")
+                   help="total epochs (100 for mnist-mlp and mnist-cgan, 60 for mnist-conv)")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (64)")
     p.add_argument("--lr-g", type=float, default=2e-4, help="generator learning rate (2e-4)")
     p.add_argument("--lr-d", type=float, default=2e-4, help="discriminator learning rate (2e-4)")
@@ -324,19 +424,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of weights, data order and noise (0)")
     p.add_argument("--real-label", type=float, default=1.0,
                    help="D's target for real images; 0.9 is one-sided label smoothing (1.0)")
+    p.add_argument("--d-dropout", type=float, default=None,
+                   help="dropout rate in the discriminator (0.5 for mnist-mlp, 0.3 for mnist-conv; "
+                        "0 gives the course's MLP exactly)")
+    p.add_argument("--average", type=float, default=0.999,
+                   help="decay of the generator's weight average, which draws the samples "
+                        "(0.999; 0: sample from the last iterate)")
     p.add_argument("--train-images", type=int, default=0,
                    help="use only the first N training images (0: all; for quick looks)")
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")
     p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
     p.add_argument("--resume", metavar="RUN", help="a run folder or checkpoint.npz to continue")
+    p.add_argument("--pack", type=int, default=1,
+                   help="ring: samples the discriminator judges at once (PacGAN; 1: vanilla)")
+    p.add_argument("--steps", type=int, default=None, help="ring: GAN iterations")
+    p.add_argument("--compare", action="store_true",
+                   help="ring: also train the vanilla GAN (pack 1), same seed, side by side")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("wgan-critic", help="WGAN: the clipped critic measures W1, the GAN's D saturates",
+                       description="For p_data = N(0, 1) and fixed p_g = N(mu, 1), train a fresh "
+                                   "weight-clipped WGAN critic and a GAN discriminator per mu; "
+                                   "compare the critic's estimate with W1 = |mu| and the "
+                                   "discriminator's log 2 + V/2 with the JSD.")
+    p.add_argument("--mus", help="comma-separated means of p_g (0,0.5,1,2,3,4,6,8)")
+    p.add_argument("--seed", type=int, default=0, help="seed (0)")
+    p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cmd_wgan_critic)
 
     p = sub.add_parser("sample", help="draw a grid of samples from a training checkpoint")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint.npz written by minigan train")
     p.add_argument("--n", type=int, default=64, help="number of samples (64)")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
     p.add_argument("--out", default="grid.png", help="output PNG (grid.png)")
+    p.add_argument("--digit", type=int, default=None,
+                   help="draw only this digit, 0-9 (mnist-cgan; default: 0-9 in columns)")
     p.set_defaults(func=_cmd_sample)
 
     p = sub.add_parser("evaluate", help="measure the quality of a checkpoint's samples",

@@ -192,13 +192,33 @@ def check_model(model, x: np.ndarray, training: bool = True, name: str | None = 
 
 
 def check_generator_step(generator: Sequential, discriminator: Sequential, z: np.ndarray,
-                         kind: str, name: str | None = None, seed: int = 0,
+                         kind, name: str | None = None, seed: int = 0,
                          max_entries: int | None = None, h: float = 1e-5,
-                         tolerance: float = DEFAULT_TOLERANCE) -> CheckResult:
+                         tolerance: float = DEFAULT_TOLERANCE, labels: np.ndarray | None = None,
+                         n_classes: int = 10) -> CheckResult:
     """Check the generator's gradients of a generator loss taken *through* D:
     L = generator_loss(D(G(z))), both networks in training mode, with respect to every
     parameter of G and to z. This is the path a generator step actually uses; a bug in
-    D's dx would leave D's own checks green but starve G of its signal."""
+    D's dx would leave D's own checks green but starve G of its signal.
+
+    ``kind`` is "saturating" or "non_saturating", or a callable scores -> (loss, dloss/dscores)
+    (e.g. wgan.wgan_generator_loss for a critic). With ``labels`` (n,), the conditional GAN's
+    path: L = loss(D([G([z, onehot(y)]), onehot(y)])), and dL/dz is the z part of G's input
+    gradient."""
+    from .conditional import with_label
+
+    def loss_of(scores):
+        return kind(scores) if callable(kind) else generator_loss(scores, kind)
+
+    def G_input(z):
+        return z if labels is None else with_label(z, labels, n_classes)
+
+    def D_input(fake):
+        return fake if labels is None else with_label(fake, labels, n_classes)
+
+    def fake_grad(d_input, fake):  # the image columns of D's input gradient, reshaped
+        return d_input if labels is None else d_input[:, :-n_classes].reshape(fake.shape)
+
     params = _parameters_of(generator)
     _require_float64(z, *(p for _, p, _ in params),
                      *(p for _, p, _ in _parameters_of(discriminator)))
@@ -208,15 +228,16 @@ def check_generator_step(generator: Sequential, discriminator: Sequential, z: np
 
     def loss():
         snapshot.restore()
-        fake = generator.forward(z, training=True, remember=False)
-        return generator_loss(discriminator.forward(fake, training=True, remember=False), kind)[0]
+        fake = generator.forward(G_input(z), training=True, remember=False)
+        return loss_of(discriminator.forward(D_input(fake), training=True, remember=False))[0]
 
     snapshot.restore()
     generator.zero_grad()
     discriminator.zero_grad()
-    logits = discriminator.forward(generator.forward(z, training=True), training=True)
-    _, dlogits = generator_loss(logits, kind)
-    analytic = {"z": generator.backward(discriminator.backward(dlogits))}
+    fake = generator.forward(G_input(z), training=True)
+    _, dlogits = loss_of(discriminator.forward(D_input(fake), training=True))
+    dz = generator.backward(fake_grad(discriminator.backward(dlogits), fake))
+    analytic = {"z": dz[:, :z.shape[1]]}  # without labels that is all of dz
     analytic.update({label: g.copy() for label, _, g in params})
     arrays = {"z": z, **{label: p for label, p, _ in params}}
     result = _compare(name or f"generator step ({kind}) through D", loss, arrays, analytic,
@@ -381,6 +402,26 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
         rows.append(check_generator_step(small_G, bn_D, z_small, kind,
                                          f"G step through a BatchNorm D, {kind}", seed,
                                          tolerance=tolerance))
+
+    # the variants of notebook 05: a WGAN critic's score (no sigmoid, clipped weights) and a
+    # conditional GAN, whose label is concatenated to both inputs
+    from .wgan import clip_weights, wgan_generator_loss
+
+    critic = Sequential([Dense(5, 8, rng=rng, dtype=f64), LeakyReLU(0.2), Dense(8, 1, rng=rng, dtype=f64)],
+                        (5,), "critic")
+    clip_weights(critic, 0.1)
+    z_w, margin = input_farthest_from_kinks([small_G, critic], lambda r: r.standard_normal((6, 3)), 20)
+    rows.append(check_generator_step(small_G, critic, z_w, wgan_generator_loss,
+                                     "G step through a clipped WGAN critic", seed, None,
+                                     safe_step(margin), tolerance))
+    cond_G = mlp_generator(seed=seed + 2, latent_dim=4, n_classes=10, dtype=f64)
+    cond_D = mlp_discriminator(seed=seed + 3, n_classes=10, dtype=f64)
+    labels = rng.integers(0, 10, 6)
+    z_c, margin = input_farthest_from_kinks(
+        [cond_G], lambda r: np.concatenate([r.standard_normal((6, 4)), np.eye(10)[labels]], axis=1), 20)
+    rows.append(check_generator_step(cond_G, cond_D, z_c[:, :4], "non_saturating",
+                                     "G step through the conditional D (cGAN)", seed, max_entries,
+                                     safe_step(margin), tolerance, labels=labels))
     return rows
 
 

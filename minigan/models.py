@@ -43,26 +43,52 @@ LATENT_DIM = 32
 
 
 def mlp_discriminator(seed: int | np.random.Generator | None = 0, alpha: float = 0.2,
-                      dtype=np.float32) -> Sequential:
+                      dropout: float = 0.0, dtype=np.float32, n_classes: int = 0) -> Sequential:
+    """The course's MLP discriminator. ``dropout`` > 0 adds a Dropout after each hidden
+    LeakyReLU (no parameters, so the count stays 566,273): on the 8,000 shipped images the
+    plain network memorises its training set within a few dozen epochs (see
+    experiments/mnist.py), and dropout is the conv discriminator's own answer to that.
+
+    n_classes > 0 makes it conditional: the input is then (784 + n_classes,), a flattened
+    image followed by a one-hot label (minigan.conditional), and the first layer is wider."""
     rng = as_rng(seed)
-    widths = [784, 512, 256, 128]
-    layers = [Flatten()]
+    widths = [784 + n_classes, 512, 256, 128]
+    layers = [] if n_classes else [Flatten()]
     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), LeakyReLU(alpha)]
+        if dropout:
+            layers.append(Dropout(dropout, rng=rng))
     layers.append(Dense(widths[-1], 1, rng=rng, dtype=dtype))
+    if n_classes:
+        return Sequential(layers, input_shape=(784 + n_classes,), name="cgan_discriminator")
     return Sequential(layers, input_shape=IMAGE_SHAPE, name="mlp_discriminator")
 
 
 def mlp_generator(seed: int | np.random.Generator | None = 0, latent_dim: int = LATENT_DIM,
-                  alpha: float = 0.2, dtype=np.float32) -> Sequential:
+                  alpha: float = 0.2, dtype=np.float32, n_classes: int = 0) -> Sequential:
+    """The course's MLP generator; n_classes > 0 makes it conditional: its input is then
+    (latent_dim + n_classes,), the noise followed by a one-hot label."""
     rng = as_rng(seed)
-    widths = [latent_dim, 128, 256, 512]
+    widths = [latent_dim + n_classes, 128, 256, 512]
     layers = []
     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), BatchNorm(n_out, dtype=dtype),
                    LeakyReLU(alpha)]
     layers += [Dense(widths[-1], 784, rng=rng, dtype=dtype), Tanh(), Reshape(IMAGE_SHAPE)]
-    return Sequential(layers, input_shape=(latent_dim,), name="mlp_generator")
+    return Sequential(layers, input_shape=(latent_dim + n_classes,),
+                      name="cgan_generator" if n_classes else "mlp_generator")
+
+
+def cgan_discriminator(seed: int | np.random.Generator | None = 0, dropout: float = 0.0,
+                       n_classes: int = 10, dtype=np.float32) -> Sequential:
+    """The conditional MLP discriminator: 794-512-256-128-1 (image + one-hot label)."""
+    return mlp_discriminator(seed, dropout=dropout, dtype=dtype, n_classes=n_classes)
+
+
+def cgan_generator(seed: int | np.random.Generator | None = 0, latent_dim: int = LATENT_DIM,
+                   n_classes: int = 10, dtype=np.float32) -> Sequential:
+    """The conditional MLP generator: 42-128-256-512-784 (noise + one-hot label)."""
+    return mlp_generator(seed, latent_dim=latent_dim, dtype=dtype, n_classes=n_classes)
 
 
 def conv_discriminator(seed: int | np.random.Generator | None = 0, alpha: float = 0.2,

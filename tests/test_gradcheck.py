@@ -103,7 +103,8 @@ def test_standard_report_passes_well_below_tolerance():
                      "seed conv discriminator", "seed conv generator (260,737) [eval]",
                      "G step through seed MLP D, saturating", "G step through seed MLP D, non_saturating",
                      "G step through seed conv D, non_saturating",
-                     "G step through a BatchNorm D, saturating"):
+                     "G step through a BatchNorm D, saturating",
+                     "G step through a clipped WGAN critic", "G step through the conditional D (cGAN)"):
         assert any(n.startswith(expected) for n in names), expected
     for r in rows:
         assert r.passed and r.rel_error < 1e-8, (r.name, r.rel_error)

@@ -1,6 +1,7 @@
 """`minigan train` and `minigan sample` on MNIST: checkpoints resume exactly, training moves
 the discriminator, and bad input is one clear line."""
 
+import json
 import os
 
 import numpy as np
@@ -13,7 +14,8 @@ QUICK = dict(train_images=256, batch_size=32, grid=16)
 
 
 def parameters(run):
-    return [p.value.copy() for m in (run.trainer.G, run.trainer.D) for p in m.parameters()]
+    models = (run.trainer.G, run.trainer.D, run.G_average)
+    return [p.value.copy() for m in models for p in m.parameters()]
 
 
 @pytest.mark.parametrize("model", ["mnist-mlp", "mnist-conv"])
@@ -34,9 +36,22 @@ def test_resumed_run_equals_uninterrupted_bit_for_bit(model, tmp_path):
         np.testing.assert_array_equal(a, b)
     for key, values in straight.trainer.history.items():
         np.testing.assert_array_equal(values, resumed.trainer.history[key])
-    for a, b in zip(straight.trainer.G.state_arrays().values(), resumed.trainer.G.state_arrays().values(),
-                    strict=True):
-        np.testing.assert_array_equal(a, b)
+    for G in ("G", "G_average"):
+        for a, b in zip(straight._models_dict()[G].state_arrays().values(),
+                        resumed._models_dict()[G].state_arrays().values(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(straight.samples(), resumed.samples())
+
+
+def test_samples_come_from_the_weight_average():
+    run = MnistRun(TrainConfig(model="mnist-mlp", epochs=1, **QUICK))
+    run.train_epoch()
+    averaged, last = run.samples(), run.samples(averaged=False)
+    assert not np.array_equal(averaged, last)
+    np.testing.assert_array_equal(averaged, run.G_average.predict(run.fixed_z))
+    np.testing.assert_array_equal(last, run.trainer.G.predict(run.fixed_z))
+    off = MnistRun(TrainConfig(model="mnist-mlp", epochs=1, average=0, **QUICK))
+    assert off.G_average is None and off.sampler is off.trainer.G
 
 
 def test_the_first_steps_lower_the_discriminator_loss():
@@ -65,17 +80,44 @@ def test_train_and_sample_commands(tmp_path, capsys):
     assert main(["sample", str(out / "checkpoint.npz"), "--n", "9", "--out", str(grid)]) == 0
     assert grid.stat().st_size > 0
     assert "9 samples" in capsys.readouterr().out
+    # an unconditional model cannot be asked for a digit
+    assert main(["sample", str(out / "checkpoint.npz"), "--digit", "7", "--out", str(grid)]) == 2
+    assert "--digit needs a conditional model (mnist-cgan)" in capsys.readouterr().err
+
+
+def test_conditional_train_sample_and_evaluate(tmp_path, capsys):
+    out = tmp_path / "cgan"
+    assert main(["train", "mnist-cgan", "--epochs", "1", "--train-images", "128", "--batch-size", "32",
+                 "--no-progress", "--out", str(out)]) == 0
+    run = MnistRun.load(out / "checkpoint.npz")
+    assert run.conditional and run.fixed_z.shape == (100, 32)
+    np.testing.assert_array_equal(run.fixed_labels[:12], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1])
+    grid = tmp_path / "sevens.png"
+    assert main(["sample", str(out / "checkpoint.npz"), "--digit", "7", "--n", "8", "--out", str(grid)]) == 0
+    assert "8 samples of the digit 7" in capsys.readouterr().out and grid.stat().st_size > 0
+    assert main(["evaluate", str(out / "checkpoint.npz"), "--n", "200", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert 0 <= report["checkpoint"]["label_agreement"] <= 1
+    assert "label_agreement" in report["last_iterate"]
 
 
 @pytest.mark.parametrize("args, message", [
-    (["train", "mnist-gpt"], "model (--model) must be one of mnist-mlp, mnist-conv, got 'mnist-gpt'"),
+    (["train", "mnist-gpt"],
+     "model (--model) must be one of mnist-mlp, mnist-conv, mnist-cgan, got 'mnist-gpt'"),
     (["train", "mnist-mlp", "--batch-size", "0"],
      "batch_size (--batch-size) must be a positive integer, got 0"),
     (["train", "mnist-mlp", "--epochs", "0"], "epochs (--epochs) must be a positive integer, got 0"),
     (["train", "mnist-mlp", "--loss", "hinge"], "generator loss must be one of saturating, non_saturating"),
     (["sample", "no/such/checkpoint.npz"], "no/such/checkpoint.npz: checkpoint not found"),
     (["sample", "no/such/checkpoint.npz", "--n", "0"], "--n must be a positive integer, got 0"),
+    (["sample", "no/such/checkpoint.npz", "--digit", "12"], "--digit must be one of 0-9, got 12"),
+    (["train", "mnist-mlp", "--pack", "2"], "--pack applies to the ring only"),
+    (["train", "ring", "--pack", "0"], "pack must be a positive integer, got 0"),
+    (["train", "ring", "--epochs", "3"], "--epochs: not used by the ring"),
     (["train", "mnist-mlp", "--data-dir", "/nonexistent"], "/nonexistent: data directory not found"),
+    (["train", "mnist-mlp", "--d-dropout", "1"], "d_dropout (--d-dropout) must be in [0, 1), got 1.0"),
+    (["train", "mnist-mlp", "--average", "1.5"],
+     "average (--average) must be 0 (off) or in (0, 1), got 1.5"),
 ])
 def test_bad_input_is_one_line(args, message, capsys, tmp_path):
     assert main([*args, *(["--out", str(tmp_path / "o")] if args[0] == "train" else [])]) != 0
