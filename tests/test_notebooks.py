@@ -10,8 +10,8 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
-EXPECTED = ["01_optimal_discriminator", "02_value_function_and_jsd", "04_mnist_gans",
-            "03_saturating_vs_non_saturating"]
+EXPECTED = ["01_optimal_discriminator", "02_value_function_and_jsd", "03_saturating_vs_non_saturating",
+            "04_mnist_gans", "05_failure_modes_and_fixes"]
 
 
 def test_the_course_notebooks_are_there():
