@@ -253,7 +253,8 @@ def mode_histogram(coverage_by_label: dict, title: str = "") -> Figure:
     ax.axhline(n_modes, color="grey", lw=0.8, ls=":")
     ax.set_ylim(-0.2, n_modes + 0.5)
     ax.set_xlabel("iteration")
-    ax.set_title("modes covered", fontsize=9)
+    ax.set_ylabel("modes covered")
+    ax.set_title(f"modes covered (of {n_modes})", fontsize=9)
     ax.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
