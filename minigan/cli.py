@@ -406,10 +406,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_bench)
 
-    p = sub.add_parser("train", help="train the course's MLP-GAN or conv GAN on MNIST",
+    p = sub.add_parser("train", help="train a GAN: the course's MNIST GANs, a conditional GAN, or the ring",
                        description="Train a GAN on MNIST with Adam (DCGAN settings by default). "
                                    "Every epoch writes a sample grid, the loss curves and a "
-                                   "checkpoint; --resume continues exactly.")
+                                   "checkpoint; --resume continues exactly. MODEL ring trains "
+                                   "on the 2-D ring of 8 Gaussians instead (--pack, --steps, "
+                                   "--compare) and writes figures of its modes.")
     p.add_argument("model", metavar="MODEL",
                    help="mnist-mlp, mnist-conv, mnist-cgan (conditional) or ring (2-D, mode collapse)")
     p.add_argument("--epochs", type=int, default=None,
@@ -425,8 +427,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real-label", type=float, default=1.0,
                    help="D's target for real images; 0.9 is one-sided label smoothing (1.0)")
     p.add_argument("--d-dropout", type=float, default=None,
-                   help="dropout rate in the discriminator (0.5 for mnist-mlp, 0.3 for mnist-conv; "
-                        "0 gives the course's MLP exactly)")
+                   help="dropout rate in the discriminator (0.5 for mnist-mlp and mnist-cgan, 0.3 "
+                        "for mnist-conv; 0 gives the course's MLP exactly)")
     p.add_argument("--average", type=float, default=0.999,
                    help="decay of the generator's weight average, which draws the samples "
                         "(0.999; 0: sample from the last iterate)")
