@@ -415,7 +415,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL",
                    help="mnist-mlp, mnist-conv, mnist-cgan (conditional) or ring (2-D, mode collapse)")
     p.add_argument("--epochs", type=int, default=None,
-                   help="total epochs (100 for mnist-mlp and mnist-cgan, 60 for mnist-conv)")
+                   help="total epochs (100)")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (64)")
     p.add_argument("--lr-g", type=float, default=2e-4, help="generator learning rate (2e-4)")
     p.add_argument("--lr-d", type=float, default=2e-4, help="discriminator learning rate (2e-4)")
