@@ -156,7 +156,8 @@ class WeightAverage:
         a <- d a + (1 - d) w,     d = min(decay, (1 + t) / (10 + t))   (t = updates so far)
 
     The warm-up in d lets the average forget the random initial weights within the first few
-    hundred updates instead of ~1/(1 - decay) of them. BatchNorm's running statistics are
+    hundred updates instead of ~1/(1 - decay) of them: until d reaches ``decay`` (after about
+    9,000 updates for 0.999) the average covers roughly the last tenth of the updates so far. BatchNorm's running statistics are
     averaged the same way. Why bother: a GAN's generator does not settle at the equilibrium,
     it circles around it (the game's gradient field rotates), and the average of the circling
     iterates sits closer to the centre than any one of them. The average only ever produces
