@@ -157,11 +157,13 @@ class WeightAverage:
 
     The warm-up in d lets the average forget the random initial weights within the first few
     hundred updates instead of ~1/(1 - decay) of them: until d reaches ``decay`` (after about
-    9,000 updates for 0.999) the average covers roughly the last tenth of the updates so far. BatchNorm's running statistics are
-    averaged the same way. Why bother: a GAN's generator does not settle at the equilibrium,
-    it circles around it (the game's gradient field rotates), and the average of the circling
-    iterates sits closer to the centre than any one of them. The average only ever produces
-    samples; it is never trained.
+    9,000 updates for 0.999) the average covers roughly the last tenth of the updates so far.
+    BatchNorm's running statistics are averaged the same way.
+
+    Why bother: a GAN's generator does not settle at the equilibrium, it circles around it
+    (the game's gradient field rotates), and the average of the circling iterates sits closer
+    to the centre than any one of them. The average only ever produces samples; it is never
+    trained.
     """
 
     def __init__(self, model, average, decay: float = 0.999) -> None:
