@@ -65,7 +65,69 @@ def train_discriminator(D: Sequential, sample_real: Callable, sample_fake: Calla
     return losses
 
 
-class GANTrainer:
+class GuardedTrainer:
+    """What every trainer here shares: one iteration at a time, a history row per iteration,
+    and the divergence guard. A subclass sets RECORDED (the keys of a row) and defines
+    ``players()`` -> [(name, model, optimizer)] and ``iterate()`` -> the row; it also holds
+    ``rng``, ``guard``, ``iteration`` and ``history``.
+
+    With the guard on, ``step()`` snapshots everything an iteration changes before running it;
+    a NaN or inf anywhere (a FloatingPointError, or a non-finite value in the row) restores
+    that snapshot and raises TrainingDiverged.
+    """
+
+    RECORDED: tuple[str, ...] = ()
+    WHAT = "training"  # how the divergence message names the run
+
+    def players(self) -> list[tuple[str, Sequential, object]]:
+        raise NotImplementedError
+
+    def iterate(self) -> dict[str, float]:
+        raise NotImplementedError
+
+    def step(self) -> dict[str, float]:
+        """One iteration; appends its row to the history and returns it."""
+        saved = self.snapshot() if self.guard else None
+        try:
+            record = self.iterate()
+            if not all(np.isfinite(v) for v in record.values()):
+                raise FloatingPointError("a loss or gradient norm is NaN or inf")
+        except FloatingPointError as err:
+            for _, model, _ in self.players():
+                model.forget()
+            if saved is not None:
+                self.restore(saved)
+            where = "restored to the end of the last good iteration" if saved else "not restored"
+            raise TrainingDiverged(
+                f"{self.WHAT} diverged at iteration {self.iteration + 1} ({err}); "
+                f"models and optimizers {where} ({self.iteration})") from err
+        self.iteration += 1
+        for key, value in record.items():
+            self.history[key].append(value)
+        return record
+
+    def snapshot(self) -> dict:
+        """Copies of everything an iteration changes: parameters, running statistics,
+        optimizer moments and step counts, the random generator. Keys per player ``name``:
+        name (parameter values), name_state, and name.lower()_opt."""
+        saved = {"rng": self.rng.bit_generator.state}
+        for name, model, opt in self.players():
+            saved[name] = [p.value.copy() for p in model.parameters()]
+            saved[name + "_state"] = {k: v.copy() for k, v in model.state_arrays().items()}
+            saved[name.lower() + "_opt"] = {k: np.array(v, copy=True) for k, v in opt.state_dict().items()}
+        return saved
+
+    def restore(self, saved: dict) -> None:
+        for name, model, opt in self.players():
+            for p, value in zip(model.parameters(), saved[name], strict=True):
+                p.value[...] = value
+            for key, value in model.state_arrays().items():
+                value[...] = saved[name + "_state"][key]
+            opt.load_state_dict(saved[name.lower() + "_opt"])
+        self.rng.bit_generator.state = saved["rng"]
+
+
+class GANTrainer(GuardedTrainer):
     """Holds G, D, their optimizers and samplers, and runs Algorithm 1 one iteration at a time.
 
     sample_data(n, rng) -> (n, *D.input_shape) real samples
@@ -152,54 +214,14 @@ class GANTrainer:
         return loss, float(np.mean(sigmoid(logits)))
 
     # ------------------------------------------------------------------ one iteration
-    def step(self) -> dict[str, float]:
-        """k discriminator steps, then one generator step; appends one row to the history.
-        A NaN or inf anywhere restores the state before this iteration and raises
-        TrainingDiverged."""
-        saved = self.snapshot() if self.guard else None
-        try:
-            for _ in range(self.k):
-                d_loss, d_real = self.discriminator_step()
-            g_loss, d_fake = self.generator_step()
-            # the optimizers measured the gradient norms while checking them for NaN/inf
-            record = {"d_loss": d_loss, "g_loss": g_loss, "d_real": d_real, "d_fake": d_fake,
-                      "g_grad_norm": self.g_opt.grad_norm, "d_grad_norm": self.d_opt.grad_norm}
-            if not all(np.isfinite(v) for v in record.values()):
-                raise FloatingPointError("a loss or gradient norm is NaN or inf")
-        except FloatingPointError as err:
-            self.G.forget()
-            self.D.forget()
-            if saved is not None:
-                self.restore(saved)
-            where = "restored to the end of the last good iteration" if saved else "not restored"
-            raise TrainingDiverged(
-                f"training diverged at iteration {self.iteration + 1} ({err}); "
-                f"models and optimizers {where} ({self.iteration})") from err
-        self.iteration += 1
-        for key, value in record.items():
-            self.history[key].append(value)
-        return record
+    def players(self) -> list[tuple[str, Sequential, object]]:
+        return [("G", self.G, self.g_opt), ("D", self.D, self.d_opt)]
 
-    # ------------------------------------------------------------------ state
-    def snapshot(self) -> dict:
-        """Copies of everything an iteration changes: parameters, running statistics,
-        optimizer moments and step counts, the random generator."""
-        return {
-            "G": [p.value.copy() for p in self.G.parameters()],
-            "D": [p.value.copy() for p in self.D.parameters()],
-            "G_state": {k: v.copy() for k, v in self.G.state_arrays().items()},
-            "D_state": {k: v.copy() for k, v in self.D.state_arrays().items()},
-            "g_opt": {k: np.array(v, copy=True) for k, v in self.g_opt.state_dict().items()},
-            "d_opt": {k: np.array(v, copy=True) for k, v in self.d_opt.state_dict().items()},
-            "rng": self.rng.bit_generator.state,
-        }
-
-    def restore(self, saved: dict) -> None:
-        for model, key in ((self.G, "G"), (self.D, "D")):
-            for p, value in zip(model.parameters(), saved[key], strict=True):
-                p.value[...] = value
-            for name, value in model.state_arrays().items():
-                value[...] = saved[key + "_state"][name]
-        self.g_opt.load_state_dict(saved["g_opt"])
-        self.d_opt.load_state_dict(saved["d_opt"])
-        self.rng.bit_generator.state = saved["rng"]
+    def iterate(self) -> dict[str, float]:
+        """k discriminator steps, then one generator step; returns the iteration's record."""
+        for _ in range(self.k):
+            d_loss, d_real = self.discriminator_step()
+        g_loss, d_fake = self.generator_step()
+        # the optimizers measured the gradient norms while checking them for NaN/inf
+        return {"d_loss": d_loss, "g_loss": g_loss, "d_real": d_real, "d_fake": d_fake,
+                "g_grad_norm": self.g_opt.grad_norm, "d_grad_norm": self.d_opt.grad_norm}

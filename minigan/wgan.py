@@ -41,7 +41,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .gan import TrainingDiverged
+from .gan import GuardedTrainer, TrainingDiverged
 from .network import Sequential
 
 __all__ = ["critic_loss", "wgan_generator_loss", "clip_weights", "WGANTrainer", "TrainingDiverged"]
@@ -104,7 +104,7 @@ def clip_weights(model: Sequential, c: float) -> int:
     return changed
 
 
-class WGANTrainer:
+class WGANTrainer(GuardedTrainer):
     """Holds G, the critic, their optimizers and samplers, and runs WGAN's Algorithm 1 one
     iteration at a time:
 
@@ -127,6 +127,7 @@ class WGANTrainer:
     """
 
     RECORDED = ("critic_loss", "w_estimate", "g_loss", "critic_grad_norm", "g_grad_norm", "clipped")
+    WHAT = "WGAN training"
 
     def __init__(self, generator: Sequential, critic: Sequential, g_optimizer, c_optimizer,
                  sample_data: Callable, sample_noise: Callable, n_critic: int = 5, clip: float = 0.01,
@@ -194,51 +195,16 @@ class WGANTrainer:
         return loss
 
     # ------------------------------------------------------------------ one iteration
-    def step(self) -> dict[str, float]:
-        """n_critic critic steps (each followed by clipping), then one generator step; appends
-        one row to the history. A NaN or inf anywhere restores the state before this
-        iteration (when guard is on) and raises TrainingDiverged."""
-        saved = self.snapshot() if self.guard else None
-        try:
-            for _ in range(self.n_critic):
-                w_estimate = self.critic_step()
-            critic_grad_norm = self.c_opt.grad_norm  # of the last critic step
-            g_loss = self.generator_step()
-            record = {"critic_loss": -w_estimate, "w_estimate": w_estimate, "g_loss": g_loss,
-                      "critic_grad_norm": critic_grad_norm, "g_grad_norm": self.g_opt.grad_norm,
-                      "clipped": float(self.last_clipped)}
-            if not all(np.isfinite(v) for v in record.values()):
-                raise FloatingPointError("a loss or gradient norm is NaN or inf")
-        except FloatingPointError as err:
-            self.G.forget()
-            self.critic.forget()
-            if saved is not None:
-                self.restore(saved)
-            where = "restored to the end of the last good iteration" if saved else "not restored"
-            raise TrainingDiverged(
-                f"WGAN training diverged at iteration {self.iteration + 1} ({err}); "
-                f"models and optimizers {where} ({self.iteration})") from err
-        self.iteration += 1
-        for key, value in record.items():
-            self.history[key].append(value)
-        return record
+    def players(self) -> list[tuple[str, Sequential, object]]:
+        return [("G", self.G, self.g_opt), ("critic", self.critic, self.c_opt)]
 
-    # ------------------------------------------------------------------ state
-    def snapshot(self) -> dict:
-        """Copies of everything an iteration changes: parameters, running statistics,
-        optimizer moments and step counts, the random generator."""
-        saved = {"rng": self.rng.bit_generator.state}
-        for key, model, opt in (("G", self.G, self.g_opt), ("critic", self.critic, self.c_opt)):
-            saved[key] = [p.value.copy() for p in model.parameters()]
-            saved[key + "_state"] = {k: v.copy() for k, v in model.state_arrays().items()}
-            saved[key + "_opt"] = {k: np.array(v, copy=True) for k, v in opt.state_dict().items()}
-        return saved
-
-    def restore(self, saved: dict) -> None:
-        for key, model, opt in (("G", self.G, self.g_opt), ("critic", self.critic, self.c_opt)):
-            for p, value in zip(model.parameters(), saved[key], strict=True):
-                p.value[...] = value
-            for name, value in model.state_arrays().items():
-                value[...] = saved[key + "_state"][name]
-            opt.load_state_dict(saved[key + "_opt"])
-        self.rng.bit_generator.state = saved["rng"]
+    def iterate(self) -> dict[str, float]:
+        """n_critic critic steps (each followed by clipping), then one generator step; the
+        guard and the history are GuardedTrainer.step's."""
+        for _ in range(self.n_critic):
+            w_estimate = self.critic_step()
+        critic_grad_norm = self.c_opt.grad_norm  # of the last critic step
+        g_loss = self.generator_step()
+        return {"critic_loss": -w_estimate, "w_estimate": w_estimate, "g_loss": g_loss,
+                "critic_grad_norm": critic_grad_norm, "g_grad_norm": self.g_opt.grad_norm,
+                "clipped": float(self.last_clipped)}
