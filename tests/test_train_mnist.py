@@ -37,8 +37,8 @@ def test_resumed_run_equals_uninterrupted_bit_for_bit(model, tmp_path):
     for key, values in straight.trainer.history.items():
         np.testing.assert_array_equal(values, resumed.trainer.history[key])
     for G in ("G", "G_average"):
-        for a, b in zip(straight._models_dict()[G].state_arrays().values(),
-                        resumed._models_dict()[G].state_arrays().values(), strict=True):
+        for a, b in zip(dict(straight._models())[G].state_arrays().values(),
+                        dict(resumed._models())[G].state_arrays().values(), strict=True):
             np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(straight.samples(), resumed.samples())
 

@@ -203,9 +203,6 @@ class MnistRun:
             pairs.append(("G_average", self.G_average))
         return pairs
 
-    def _models_dict(self) -> dict:
-        return dict(self._models())
-
     # ------------------------------------------------------------------ training
     @property
     def sampler(self):
