@@ -126,19 +126,22 @@ def mnist_classifier(seed: int | np.random.Generator | None = 0, dtype=np.float3
 
 # ----------------------------------------------------------------------- toy models (1-D, 2-D)
 def toy_discriminator(in_dim: int = 1, hidden: int = 32, seed: int | np.random.Generator | None = 0,
-                      alpha: float = 0.2, dtype=np.float64) -> Sequential:
-    """A per-sample classifier for low-dimensional data: in_dim-hidden-hidden-1 with LeakyReLU,
-    returning a logit. It sees one x at a time, so the optimal D*(x) of the theory applies."""
+                      alpha: float = 0.2, dtype=np.float64, depth: int = 2) -> Sequential:
+    """A per-sample classifier for low-dimensional data: in_dim-hidden-...-hidden-1 with
+    ``depth`` hidden layers and LeakyReLU, returning a logit. It sees one x at a time, so the
+    optimal D*(x) of the theory applies."""
     rng = as_rng(seed)
-    layers = [Dense(in_dim, hidden, rng=rng, dtype=dtype), LeakyReLU(alpha),
-              Dense(hidden, hidden, rng=rng, dtype=dtype), LeakyReLU(alpha),
-              Dense(hidden, 1, rng=rng, dtype=dtype)]
+    widths = [in_dim] + [hidden] * depth
+    layers = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), LeakyReLU(alpha)]
+    layers.append(Dense(hidden, 1, rng=rng, dtype=dtype))
     return Sequential(layers, input_shape=(in_dim,), name="toy_discriminator")
 
 
 def toy_generator(noise_dim: int = 1, out_dim: int = 1, hidden: int = 16,
                   seed: int | np.random.Generator | None = 0, activation: str = "tanh",
-                  dtype=np.float64) -> Sequential:
+                  dtype=np.float64, depth: int = 2) -> Sequential:
     """noise_dim-hidden-hidden-out_dim with a linear output: x = G(z).
 
     Tanh hidden units by default: near z = 0 they are almost linear, so the generator can
@@ -152,7 +155,9 @@ def toy_generator(noise_dim: int = 1, out_dim: int = 1, hidden: int = 16,
     def act():
         return Tanh() if activation == "tanh" else LeakyReLU(0.2)
 
-    layers = [Dense(noise_dim, hidden, rng=rng, dtype=dtype), act(),
-              Dense(hidden, hidden, rng=rng, dtype=dtype), act(),
-              Dense(hidden, out_dim, rng=rng, dtype=dtype)]
+    widths = [noise_dim] + [hidden] * depth
+    layers = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), act()]
+    layers.append(Dense(hidden, out_dim, rng=rng, dtype=dtype))
     return Sequential(layers, input_shape=(noise_dim,), name="toy_generator")

@@ -36,9 +36,8 @@ import numpy as np
 
 from ..data import Ring
 from ..gan import GANTrainer
-from ..layers import Dense, LeakyReLU
 from ..metrics import RING_MIN_SHARE, ring_report
-from ..network import Sequential
+from ..models import toy_discriminator, toy_generator
 from ..optim import Adam
 
 
@@ -95,18 +94,6 @@ def quick_config(**overrides) -> RingConfig:
     return RingConfig(**{**QUICK, **overrides})
 
 
-def ring_mlp(in_dim: int, out_dim: int, hidden: int, layers: int, seed: int, name: str) -> Sequential:
-    """in_dim -> ``layers`` x (Dense(hidden), LeakyReLU(0.2)) -> Dense(out_dim), float64,
-    linear output (G's points, or D's logit)."""
-    rng = np.random.default_rng(seed)
-    widths = [in_dim] + [hidden] * layers
-    body = []
-    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
-        body += [Dense(n_in, n_out, rng=rng, dtype=np.float64), LeakyReLU(0.2)]
-    body.append(Dense(widths[-1], out_dim, rng=rng, dtype=np.float64))
-    return Sequential(body, input_shape=(in_dim,), name=name)
-
-
 def train_ring(config: RingConfig | None = None, progress=None) -> dict:
     """Train one GAN on the ring. ``progress``, if given, has an ``update(n)`` method (a tqdm
     bar) called once per iteration.
@@ -119,8 +106,9 @@ def train_ring(config: RingConfig | None = None, progress=None) -> dict:
     ring = Ring(c.n_modes, c.radius, c.std)
     # separate seeds for weights, training noise and the evaluation noise, all from c.seed,
     # so that changing pack changes D's shape but not G's initial weights
-    G = ring_mlp(c.noise_dim, 2, c.g_hidden, c.g_layers, seed=c.seed * 1000 + 1, name="ring_generator")
-    D = ring_mlp(2 * c.pack, 1, c.d_hidden, c.d_layers, seed=c.seed * 1000 + 2, name="ring_discriminator")
+    G = toy_generator(c.noise_dim, 2, c.g_hidden, seed=c.seed * 1000 + 1, activation="leaky_relu",
+                      depth=c.g_layers)
+    D = toy_discriminator(2 * c.pack, c.d_hidden, seed=c.seed * 1000 + 2, depth=c.d_layers)
     trainer = GANTrainer(
         G, D, Adam(G.parameters(), c.lr_g, betas=(c.beta1, 0.999)),
         Adam(D.parameters(), c.lr_d, betas=(c.beta1, 0.999)),
