@@ -30,6 +30,17 @@ def test_notebook_is_committed_without_outputs(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_text_has_no_control_characters(path):
+    # a LaTeX command written into the JSON with one backslash (\bar, \theta) is read back as
+    # a backspace or a tab, and the formula renders as garbage
+    nb = json.loads(path.read_text())
+    for i, cell in enumerate(nb["cells"]):
+        text = "".join(cell["source"])
+        bad = sorted({repr(ch) for ch in text if ord(ch) < 32 and ch != "\n"})
+        assert not bad, f"{path.name}, cell {i}: control characters {', '.join(bad)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MINIGAN_FAST", "1")
     monkeypatch.setenv("MPLBACKEND", "Agg")
