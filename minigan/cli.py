@@ -189,7 +189,7 @@ def _cmd_train(args) -> int:
     from tqdm.auto import tqdm
 
     from . import plots
-    from .experiments.mnist import DEFAULT_EPOCHS, MnistRun, TrainConfig
+    from .experiments.mnist import MODEL_DEFAULTS, MnistRun, TrainConfig
     from .gan import TrainingDiverged
 
     if args.resume:
@@ -201,13 +201,16 @@ def _cmd_train(args) -> int:
             run.config.epochs = args.epochs
         folder = os.path.dirname(os.path.abspath(path))
     else:
-        epochs = DEFAULT_EPOCHS.get(args.model, 1) if args.epochs is None else args.epochs
+        epochs = args.epochs
+        if epochs is None:  # an unknown model gets its clear error from TrainConfig.validate
+            epochs = MODEL_DEFAULTS[args.model]["epochs"] if args.model in MODEL_DEFAULTS else 1
         config = TrainConfig(
             model=args.model, epochs=epochs,
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
             beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
             train_images=args.train_images, data_dir=args.data_dir,
             real_label=args.real_label, d_dropout=args.d_dropout, average=args.average,
+            lr_decay=args.lr_decay,
             grid=100 if args.model == "mnist-cgan" else 64).validate()
         run = MnistRun(config)
         folder = args.out or _fresh_folder("runs", f"train-{args.model}")
@@ -229,8 +232,10 @@ def _cmd_train(args) -> int:
             plots.save(plots.gan_losses(run.trainer.history, run.iterations_per_epoch, run.config.model),
                        os.path.join(folder, "losses.png"))
             run.save(checkpoint)
+            rates = (f", lr x{run.trainer.g_opt.lr / run.config.lr_g:.2f}"
+                     if run.config.lr_decay else "")  # the decay's factor at the epoch's end
             bar.write(f"epoch {run.epoch}: D loss {means['d_loss']:.3f}, G loss {means['g_loss']:.3f}, "
-                      f"D(x) {means['d_real']:.2f}, D(G(z)) {means['d_fake']:.2f}")
+                      f"D(x) {means['d_real']:.2f}, D(G(z)) {means['d_fake']:.2f}{rates}")
     except KeyboardInterrupt:
         bar.close()
         print(f"\ninterrupted; the checkpoint of epoch {run.epoch} is intact: continue with "
@@ -418,7 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="total epochs (100)")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (64)")
     p.add_argument("--lr-g", type=float, default=2e-4, help="generator learning rate (2e-4)")
-    p.add_argument("--lr-d", type=float, default=2e-4, help="discriminator learning rate (2e-4)")
+    p.add_argument("--lr-d", type=float, default=None,
+                   help="discriminator learning rate (2e-4; 1e-4 for mnist-conv)")
+    p.add_argument("--lr-decay", type=float, default=None,
+                   help="last fraction of the run over which both learning rates fall linearly "
+                        "to 0 (0: constant, for mnist-mlp and mnist-cgan; 0.5 for mnist-conv). "
+                        "The schedule spans --epochs: resuming with a new --epochs moves it")
     p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (0.5)")
     p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (0.999)")
     p.add_argument("--loss", default="non_saturating", help="saturating or non_saturating")

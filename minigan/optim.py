@@ -146,6 +146,23 @@ class RMSProp(Optimizer):
         return rmsprop_update(p.value, p.grad, s, self.lr, self.rho, self.eps)
 
 
+def linear_decay(iteration: int, total: int, fraction: float) -> float:
+    """The learning-rate factor of iteration ``iteration`` (0-based) of ``total``: 1 until the
+    last ``fraction`` of the run, then falling linearly so that it would reach 0 just after the
+    last iteration (which gets 1 / n_decay of the full rate, n_decay = the iterations that decay).
+
+        factor = min(1, (total - iteration) / n_decay),   n_decay = round(fraction * total)
+
+    Why: with a constant rate a GAN's players keep circling around the equilibrium; shrinking
+    the steps at the end lets them settle closer to it (as averaging the weights does for G).
+    fraction 0 keeps the rate constant.
+    """
+    n_decay = round(fraction * total)
+    if n_decay <= 0:
+        return 1.0
+    return min(1.0, (total - iteration) / n_decay)
+
+
 class WeightAverage:
     """An exponential moving average of a model's weights, kept in a second model of the same
     architecture (Polyak averaging with forgetting; Yazici et al., 2019, for GANs).

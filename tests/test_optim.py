@@ -124,3 +124,13 @@ def test_weight_average_follows_the_formula_with_warm_up():
     assert set(average.state_arrays()) == set(model.state_arrays())
     with pytest.raises(ValueError, match="decay must be in"):
         WeightAverage(model, average, decay=1.0)
+
+
+def test_linear_decay_holds_then_falls_to_zero():
+    from minigan.optim import linear_decay
+
+    factors = [linear_decay(i, 10, 0.4) for i in range(10)]
+    # 4 decaying iterations: 1 until iteration 6, then 4/4, 3/4, 2/4, 1/4
+    assert factors == [1, 1, 1, 1, 1, 1, 1.0, 0.75, 0.5, 0.25]
+    assert [linear_decay(i, 10, 0.0) for i in range(10)] == [1.0] * 10
+    assert [linear_decay(i, 4, 1.0) for i in range(4)] == [1.0, 0.75, 0.5, 0.25]

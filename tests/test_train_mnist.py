@@ -54,6 +54,28 @@ def test_samples_come_from_the_weight_average():
     assert off.G_average is None and off.sampler is off.trainer.G
 
 
+def test_model_defaults_fill_only_what_is_not_given():
+    conv = TrainConfig(model="mnist-conv").validate()
+    assert (conv.lr_d, conv.lr_decay, conv.d_dropout) == (1e-4, 0.5, 0.3)
+    mlp = TrainConfig(model="mnist-mlp").validate()
+    assert (mlp.lr_d, mlp.lr_decay, mlp.d_dropout) == (2e-4, 0.0, 0.5)
+    mine = TrainConfig(model="mnist-conv", lr_d=3e-4, lr_decay=0.0, d_dropout=0.0).validate()
+    assert (mine.lr_d, mine.lr_decay, mine.d_dropout) == (3e-4, 0.0, 0.0)
+
+
+def test_learning_rates_decay_linearly_over_the_last_fraction():
+    # 256 images / batch 32 = 8 iterations per epoch, 4 epochs = 32; the last half decays
+    run = MnistRun(TrainConfig(model="mnist-mlp", epochs=4, lr_decay=0.5, lr_d=1e-4, **QUICK))
+    rates = []
+    for _ in range(4):
+        run.train_epoch()
+        rates.append((run.trainer.g_opt.lr, run.trainer.d_opt.lr))
+    # the rate of the last iteration of each epoch: 1 for the first half, then (32 - i) / 16
+    for (lr_g, lr_d), factor in zip(rates, [1, 1, 9 / 16, 1 / 16], strict=True):
+        assert lr_g == pytest.approx(2e-4 * factor, rel=1e-12)
+        assert lr_d == pytest.approx(1e-4 * factor, rel=1e-12)
+
+
 def test_the_first_steps_lower_the_discriminator_loss():
     run = MnistRun(TrainConfig(model="mnist-mlp", epochs=1, **QUICK))
     for _ in range(20):
@@ -118,6 +140,8 @@ def test_conditional_train_sample_and_evaluate(tmp_path, capsys):
     (["train", "mnist-mlp", "--d-dropout", "1"], "d_dropout (--d-dropout) must be in [0, 1), got 1.0"),
     (["train", "mnist-mlp", "--average", "1.5"],
      "average (--average) must be 0 (off) or in (0, 1), got 1.5"),
+    (["train", "mnist-conv", "--lr-decay", "-0.1"],
+     "lr_decay (--lr-decay) must be in [0, 1] (0: constant learning rates), got -0.1"),
 ])
 def test_bad_input_is_one_line(args, message, capsys, tmp_path):
     assert main([*args, *(["--out", str(tmp_path / "o")] if args[0] == "train" else [])]) != 0
