@@ -68,8 +68,9 @@ def train_discriminator(D: Sequential, sample_real: Callable, sample_fake: Calla
 class GuardedTrainer:
     """What every trainer here shares: one iteration at a time, a history row per iteration,
     and the divergence guard. A subclass sets RECORDED (the keys of a row) and defines
-    ``players()`` -> [(name, model, optimizer)] and ``iterate()`` -> the row; it also holds
-    ``rng``, ``guard``, ``iteration`` and ``history``.
+    ``players()`` -> [(name, model, optimizer)] and ``iterate()`` -> the row, and calls
+    ``GuardedTrainer.__init__(self, rng, guard)`` for ``rng``, ``guard``, ``iteration`` and
+    ``history``.
 
     With the guard on, ``step()`` snapshots everything an iteration changes before running it;
     a NaN or inf anywhere (a FloatingPointError, or a non-finite value in the row) restores
@@ -78,6 +79,12 @@ class GuardedTrainer:
 
     RECORDED: tuple[str, ...] = ()
     WHAT = "training"  # how the divergence message names the run
+
+    def __init__(self, rng: np.random.Generator | int, guard: bool) -> None:
+        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        self.guard = guard
+        self.iteration = 0
+        self.history: dict[str, list[float]] = {name: [] for name in self.RECORDED}
 
     def players(self) -> list[tuple[str, Sequential, object]]:
         raise NotImplementedError
@@ -155,15 +162,12 @@ class GANTrainer(GuardedTrainer):
         self.k, self.batch_size = int(k), int(batch_size)
         # batch_size counts D's inputs: with packing each step draws batch_size * pack samples
         self.pack = int(pack)
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        self.guard = guard
         if not 0.5 < real_label <= 1:
             raise ValueError(f"real_label must be in (0.5, 1], got {real_label!r}")
         # one-sided label smoothing (Salimans et al., 2016): training D towards 0.9 instead of
         # 1 on real data keeps it from becoming over-confident; fake labels stay 0
         self.real_label = float(real_label)
-        self.iteration = 0
-        self.history: dict[str, list[float]] = {name: [] for name in self.RECORDED}
+        super().__init__(rng, guard)
 
     # ------------------------------------------------------------------ packing
     def packed(self, x: np.ndarray) -> np.ndarray:

@@ -145,10 +145,7 @@ class WGANTrainer(GuardedTrainer):
         self.g_opt, self.c_opt = g_optimizer, c_optimizer
         self.sample_data, self.sample_noise = sample_data, sample_noise
         self.n_critic, self.clip, self.batch_size = int(n_critic), float(clip), int(batch_size)
-        self.rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-        self.guard = guard
-        self.iteration = 0
-        self.history: dict[str, list[float]] = {name: [] for name in self.RECORDED}
+        super().__init__(rng, guard)
         # The paper clips from the start too: the critic's initial weights are usually
         # larger than c, and the estimate only means K * W1 once the constraint holds.
         self.last_clipped = clip_weights(self.critic, self.clip)
