@@ -189,7 +189,7 @@ def _cmd_train(args) -> int:
     from tqdm.auto import tqdm
 
     from . import plots
-    from .experiments.mnist import MODEL_DEFAULTS, MnistRun, TrainConfig
+    from .experiments.mnist import MnistRun, TrainConfig
     from .gan import TrainingDiverged
 
     if args.resume:
@@ -201,11 +201,8 @@ def _cmd_train(args) -> int:
             run.config.epochs = args.epochs
         folder = os.path.dirname(os.path.abspath(path))
     else:
-        epochs = args.epochs
-        if epochs is None:  # an unknown model gets its clear error from TrainConfig.validate
-            epochs = MODEL_DEFAULTS[args.model]["epochs"] if args.model in MODEL_DEFAULTS else 1
         config = TrainConfig(
-            model=args.model, epochs=epochs,
+            model=args.model, epochs=args.epochs,
             batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
             beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
             train_images=args.train_images, data_dir=args.data_dir,

@@ -57,7 +57,7 @@ MODEL_DEFAULTS = {
 @dataclass
 class TrainConfig:
     model: str = "mnist-mlp"
-    epochs: int = 40
+    epochs: int | None = None     # None: the model's default (MODEL_DEFAULTS)
     batch_size: int = 64
     lr_g: float = 2e-4
     lr_d: float | None = None     # None: the model's default (MODEL_DEFAULTS)
@@ -81,7 +81,7 @@ class TrainConfig:
                 raise ValueError(f"{arg} (--{arg.replace('_', '-')}) must be {expected}, got {value!r}")
 
         need(self.model in MODELS, "model", self.model, f"one of {', '.join(MODELS)}")
-        for arg in ("lr_d", "d_dropout", "lr_decay"):
+        for arg in ("epochs", "lr_d", "d_dropout", "lr_decay"):
             if getattr(self, arg) is None:
                 setattr(self, arg, MODEL_DEFAULTS[self.model][arg])
         for arg in ("epochs", "batch_size", "k", "grid"):
