@@ -135,14 +135,14 @@ def toy_discriminator(in_dim: int = 1, hidden: int = 32, seed: int | np.random.G
     layers = []
     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), LeakyReLU(alpha)]
-    layers.append(Dense(hidden, 1, rng=rng, dtype=dtype))
+    layers.append(Dense(widths[-1], 1, rng=rng, dtype=dtype))
     return Sequential(layers, input_shape=(in_dim,), name="toy_discriminator")
 
 
 def toy_generator(noise_dim: int = 1, out_dim: int = 1, hidden: int = 16,
                   seed: int | np.random.Generator | None = 0, activation: str = "tanh",
                   dtype=np.float64, depth: int = 2) -> Sequential:
-    """noise_dim-hidden-hidden-out_dim with a linear output: x = G(z).
+    """noise_dim-hidden-...-hidden-out_dim (``depth`` hidden layers), linear output: x = G(z).
 
     Tanh hidden units by default: near z = 0 they are almost linear, so the generator can
     represent a Gaussian (a linear map of Gaussian noise) closely; piecewise-linear LeakyReLU
@@ -159,5 +159,5 @@ def toy_generator(noise_dim: int = 1, out_dim: int = 1, hidden: int = 16,
     layers = []
     for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), act()]
-    layers.append(Dense(hidden, out_dim, rng=rng, dtype=dtype))
+    layers.append(Dense(widths[-1], out_dim, rng=rng, dtype=dtype))
     return Sequential(layers, input_shape=(noise_dim,), name="toy_generator")
