@@ -110,7 +110,10 @@ def test_bad_environment_value_is_one_clear_error():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shapes", [((1, 1), (1, 1)), ((3, 7), (7, 5)), ((1, 130), (130, 259)),
-                                    ((67, 300), (300, 3)), ((129, 257), (257, 131))], ids=str)
+                                    ((67, 300), (300, 3)), ((129, 257), (257, 131)),
+                                    # a row block with a group of four rows and 2 more, and a
+                                    # second panel with one group of four depths and 3 more
+                                    ((70, 263), (263, 9))], ids=str)
 def test_teaching_matmul_matches_blas(shapes, dtype, rng):
     from minigan.kernels.matmul import blocked_matmul
 
