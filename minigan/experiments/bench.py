@@ -254,14 +254,14 @@ def format_report(report: dict) -> str:
         ms = r["median_ms"]
         lines.append(f"{r['model']} GAN, batch {r['batch']}: one iteration (D step on real + fake, "
                      f"G step), Adam, float32, {r['threads']} threads, median of {r['iterations']}")
-        lines.append(f"  {'':<14}{'ms':>9}{'it/s':>9}{'x floor':>10}{'x PyTorch':>11}")
+        lines.append(f"  {'':<20}{'ms':>9}{'it/s':>9}{'x floor':>10}{'x PyTorch':>11}")
         for name in (*BACKENDS, "gemm_floor", "pytorch"):
             if name not in ms:
                 continue
             floor = f"{ms[name] / ms['gemm_floor']:.2f}"
             torch_ratio = f"{ms[name] / ms['pytorch']:.2f}" if "pytorch" in ms else "-"
             label = {"gemm_floor": "GEMM floor", "pytorch": "PyTorch"}.get(name, f"minigan {name}")
-            lines.append(f"  {label:<14}{ms[name]:>9.2f}{1e3 / ms[name]:>9.1f}{floor:>10}{torch_ratio:>11}")
+            lines.append(f"  {label:<20}{ms[name]:>9.2f}{1e3 / ms[name]:>9.1f}{floor:>10}{torch_ratio:>11}")
         check = r.get("pytorch_check")
         if check:
             lines.append(f"  same losses as PyTorch from the same weights: {check['same']} "
