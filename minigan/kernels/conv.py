@@ -17,10 +17,9 @@ that all those dot products become a single matrix product handed to BLAS:
     the convolution is W.reshape(F, -1) @ cols, of shape (F, N * OH * OW).
 
 Why columns rather than rows: the kernels fill (and col2im reads) one row of cols, a fixed
-(channel, kernel offset), at a time, sweeping the output positions in order. The inner loop
-then writes cols contiguously and reads the image along a row with the conv's stride, which
-keeps both in cache; a row-per-window layout scatters across channels instead (measured:
-3x slower for the course's conv GAN).
+(channel, kernel offset), at a time, sweeping the output positions in order, so the inner
+loop writes cols contiguously; a row-per-window layout scatters across channels instead
+(measured: 3x slower for the course's conv GAN).
 
 col2im is its adjoint: it adds every row back into the window it came from. Windows overlap
 (when stride < kernel), so contributions to the same input pixel are summed; this is exactly
@@ -28,9 +27,20 @@ what the gradient with respect to the input needs, and what a transposed convolu
 
 Padding is given per side (top, bottom, left, right) because TensorFlow/Keras "same" padding
 is asymmetric for even sizes and stride 2 (it pads one more row at the bottom than at the top).
+
+How the Numba kernels find the pixels: they first copy the input into a zero-padded buffer
+and flatten each (channel) plane into one row. A kernel offset (i, j) then reads the padded
+plane at a fixed list of positions, one per output pixel, ``window_offsets``, computed once
+per layer shape. The inner loop is ``dst[p] = plane[src[p]]`` over all OH * OW outputs of an
+image: no test for padding and no short loop per output row. On the Emerald Rapids machine,
+across the conv GAN's layers, this made im2col 1.6-2.4x and col2im 1.3-1.6x faster than
+loops that tested for padding row by row (for a 64 x 64 x 14 x 14 input: 2.76 -> 1.45 ms
+and 2.81 -> 1.98 ms).
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
@@ -69,50 +79,62 @@ def _col2im_numpy(cols, x_shape, kh, kw, stride, pt, pb, pl, pr):
 # ----------------------------------------------------------------------------- Numba
 
 
-@jit()
-def _im2col_numba(x, kh, kw, stride, pt, pl, OH, OW, cols):
-    N, C, H, W = x.shape
-    for c in range(C):
-        for i in range(kh):
-            for j in range(kw):
-                row = (c * kh + i) * kw + j          # one (channel, kernel offset) at a time
-                # the output columns whose input column ow * stride + j - pl lies in [0, W)
-                lo = max(0, (pl - j + stride - 1) // stride)
-                hi = max(lo, min(OW, (W - 1 + pl - j) // stride + 1))
-                for n in range(N):
-                    for oh in range(OH):
-                        h = oh * stride + i - pt
-                        start = (n * OH + oh) * OW
-                        if h < 0 or h >= H:          # a padded row: zeros
-                            for ow in range(OW):
-                                cols[row, start + ow] = 0
-                            continue
-                        for ow in range(lo):         # padded columns on the left ...
-                            cols[row, start + ow] = 0
-                        for ow in range(lo, hi):     # ... the image, with no test per element ...
-                            cols[row, start + ow] = x[n, c, h, ow * stride + j - pl]
-                        for ow in range(hi, OW):     # ... and padded columns on the right
-                            cols[row, start + ow] = 0
+@functools.lru_cache(maxsize=128)
+def window_offsets(kh: int, kw: int, stride: int, OH: int, OW: int, Wp: int) -> np.ndarray:
+    """offsets[i * kw + j, oh * OW + ow] = (oh * stride + i) * Wp + ow * stride + j: where, in a
+    zero-padded input plane of width Wp flattened to one row, output position (oh, ow) reads
+    for kernel offset (i, j). Shape (kh * kw, OH * OW); cached per layer geometry, read-only."""
+    i = np.arange(kh)[:, None, None, None]
+    j = np.arange(kw)[None, :, None, None]
+    oh = np.arange(OH)[None, None, :, None]
+    ow = np.arange(OW)[None, None, None, :]
+    offsets = ((oh * stride + i) * Wp + ow * stride + j).reshape(kh * kw, OH * OW)
+    offsets.flags.writeable = False
+    return offsets
 
 
 @jit()
-def _col2im_numba(cols, kh, kw, stride, pt, pl, OH, OW, x):
+def _im2col_numba(x, kh, kw, pt, pb, pl, pr, offsets, cols):
     N, C, H, W = x.shape
+    Hp, Wp = H + pt + pb, W + pl + pr
+    P = offsets.shape[1]                        # output positions per image, OH * OW
+    xp = np.zeros((N, C, Hp * Wp), dtype=x.dtype)   # the input, zero-padded, planes flattened
+    for n in range(N):
+        for c in range(C):
+            for h in range(H):
+                for w in range(W):
+                    xp[n, c, (h + pt) * Wp + w + pl] = x[n, c, h, w]
     for c in range(C):
-        for i in range(kh):
-            for j in range(kw):
-                row = (c * kh + i) * kw + j
-                # the output columns whose input column ow * stride + j - pl lies in [0, W)
-                lo = max(0, (pl - j + stride - 1) // stride)
-                hi = max(lo, min(OW, (W - 1 + pl - j) // stride + 1))
-                for n in range(N):
-                    for oh in range(OH):
-                        h = oh * stride + i - pt
-                        if h < 0 or h >= H:          # that window row lies in the padding
-                            continue
-                        start = (n * OH + oh) * OW
-                        for ow in range(lo, hi):
-                            x[n, c, h, ow * stride + j - pl] += cols[row, start + ow]
+        for k in range(kh * kw):
+            row = c * kh * kw + k               # one (channel, kernel offset) at a time
+            src = offsets[k]
+            for n in range(N):
+                plane = xp[n, c]
+                dst = cols[row, n * P:(n + 1) * P]
+                for p in range(P):              # no padding tests: the zeros are in xp
+                    dst[p] = plane[src[p]]
+
+
+@jit()
+def _col2im_numba(cols, kh, kw, pt, pb, pl, pr, offsets, x):
+    N, C, H, W = x.shape
+    Hp, Wp = H + pt + pb, W + pl + pr
+    P = offsets.shape[1]
+    xp = np.zeros((N, C, Hp * Wp), dtype=x.dtype)   # sums for the padded input
+    for c in range(C):
+        for k in range(kh * kw):
+            row = c * kh * kw + k
+            dst = offsets[k]
+            for n in range(N):
+                plane = xp[n, c]
+                src = cols[row, n * P:(n + 1) * P]
+                for p in range(P):              # overlapping windows add up
+                    plane[dst[p]] += src[p]
+    for n in range(N):                          # drop the sums that fell in the padding
+        for c in range(C):
+            for h in range(H):
+                for w in range(W):
+                    x[n, c, h, w] = xp[n, c, (h + pt) * Wp + w + pl]
 
 
 # ----------------------------------------------------------------------------- dispatch
@@ -126,7 +148,8 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, pads: tuple[int, int, i
     N, C, H, W = x.shape
     OH, OW = output_size(H, kh, stride, pt, pb), output_size(W, kw, stride, pl, pr)
     cols = np.empty((C * kh * kw, N * OH * OW), dtype=x.dtype)
-    _im2col_numba(np.ascontiguousarray(x), kh, kw, stride, pt, pl, OH, OW, cols)
+    offsets = window_offsets(kh, kw, stride, OH, OW, W + pl + pr)
+    _im2col_numba(np.ascontiguousarray(x), kh, kw, pt, pb, pl, pr, offsets, cols)
     return cols
 
 
@@ -139,6 +162,7 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kh: int, kw: in
         return np.ascontiguousarray(_col2im_numpy(cols, x_shape, kh, kw, stride, pt, pb, pl, pr))
     N, C, H, W = x_shape
     OH, OW = output_size(H, kh, stride, pt, pb), output_size(W, kw, stride, pl, pr)
-    x = np.zeros(x_shape, dtype=cols.dtype)
-    _col2im_numba(np.ascontiguousarray(cols), kh, kw, stride, pt, pl, OH, OW, x)
+    x = np.empty(x_shape, dtype=cols.dtype)
+    offsets = window_offsets(kh, kw, stride, OH, OW, W + pl + pr)
+    _col2im_numba(np.ascontiguousarray(cols), kh, kw, pt, pb, pl, pr, offsets, x)
     return x
