@@ -207,8 +207,7 @@ def _cmd_train(args) -> int:
             beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
             train_images=args.train_images, data_dir=args.data_dir,
             real_label=args.real_label, d_dropout=args.d_dropout, average=args.average,
-            lr_decay=args.lr_decay,
-            grid=100 if args.model == "mnist-cgan" else 64).validate()
+            lr_decay=args.lr_decay).validate()
         run = MnistRun(config)
         folder = args.out or _fresh_folder("runs", f"train-{args.model}")
     os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
