@@ -487,10 +487,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .kernels import command_backend
+
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        with command_backend():  # the fast kernels, unless MINIGAN_KERNELS=numpy
+            return args.func(args)
     except (ValueError, TypeError, FloatingPointError, OSError) as err:
         print(f"minigan {args.command}: error: {err}", file=sys.stderr)
         return 2

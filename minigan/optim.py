@@ -4,6 +4,12 @@ They hold references to the (name, value, grad) parameters of a model and update
 in place in ``step()``. Back-propagation only fills gradients; whether a network is updated
 is decided here, by which parameters an optimizer was given. ``step()`` first checks every
 gradient: a NaN or inf stops training with the parameter's name, before any value changes.
+
+The updates below are the reference, in NumPy, line by line as the update rules are written.
+Each works in the parameter's own precision (float32 in training: the scalars are cast to it
+first) and updates the arrays in place, because the layers hold the same arrays. When a fast
+backend is on (minigan.kernels), ``step`` calls fused one-pass versions of ``update`` and
+``sum_squares`` instead.
 """
 
 from __future__ import annotations
@@ -12,7 +18,14 @@ import math
 
 import numpy as np
 
-from .kernels.optim import adam_update, rmsprop_update, sgd_update, sum_squares
+from . import kernels
+
+
+def sum_squares(a: np.ndarray) -> float:
+    """sum(a**2), accumulated in float64. It is NaN or inf exactly when an entry is, so one
+    pass gives both a norm and a finiteness check."""
+    a = a.reshape(-1).astype(np.float64, copy=False)
+    return float(np.dot(a, a))
 
 
 class Optimizer:
@@ -23,7 +36,8 @@ class Optimizer:
         if not (isinstance(lr, (int, float)) and lr > 0 and np.isfinite(lr)):
             raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
         for p in self.params:
-            # the fused kernels update flat views in place; a strided array would be copied
+            # the updates (and the fused kernels) change the arrays in place through flat
+            # views; for a strided array those would be copies and the update would be lost
             if not (p.value.flags.c_contiguous and p.grad.flags.c_contiguous):
                 raise ValueError(f"{type(self).__name__}: parameter {p.name} must be a contiguous array")
         self.lr = float(lr)
@@ -47,9 +61,12 @@ class Optimizer:
         The check is a sum of squares per gradient (one pass, float64), which is NaN or inf
         exactly when an entry is; the square root of the total is kept as ``grad_norm``.
         """
+        fast = kernels.fast_methods(self, ("update", "sum_squares"))
+        update, squares = (self.update, self.sum_squares) if fast is None else (
+            lambda p: fast[0](self, p), lambda a: fast[1](self, a))
         total = 0.0
         for p in self.params:
-            ss = sum_squares(p.grad)
+            ss = squares(p.grad)
             if not math.isfinite(ss):
                 raise FloatingPointError(
                     f"{type(self).__name__}: gradient of {p.name} contains NaN or inf; "
@@ -58,7 +75,7 @@ class Optimizer:
         self.grad_norm = math.sqrt(total)
         self.t += 1
         for p in self.params:
-            if not math.isfinite(self.update(p)):
+            if not math.isfinite(update(p)):
                 raise FloatingPointError(
                     f"{type(self).__name__}: {p.name} became NaN or inf in step {self.t} "
                     "(the learning rate is probably far too large)")
@@ -67,6 +84,9 @@ class Optimizer:
         """Update one parameter in place (the layer holds the same array, so it must be
         changed in place, never rebound). Returns the sum of squares of the new values."""
         raise NotImplementedError
+
+    def sum_squares(self, a: np.ndarray) -> float:
+        return sum_squares(a)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """Everything needed to resume: the step count and every moment buffer."""
@@ -102,8 +122,16 @@ class SGD(Optimizer):
         self.momentum = float(momentum)
 
     def update(self, p):
-        v = p.grad if self.momentum == 0 else self._slot("velocity", p)
-        return sgd_update(p.value, p.grad, v, self.lr, self.momentum)
+        f = p.value.dtype.type  # compute in the parameter's precision
+        lr, momentum = f(self.lr), f(self.momentum)
+        if self.momentum == 0:
+            p.value[...] -= lr * p.grad  # [...]: in place, the layer holds this array
+        else:
+            v = self._slot("velocity", p)
+            v *= momentum
+            v += p.grad
+            p.value[...] -= lr * v
+        return sum_squares(p.value)
 
 
 class Adam(Optimizer):
@@ -123,8 +151,17 @@ class Adam(Optimizer):
         self.b1, self.b2, self.eps = float(b1), float(b2), float(eps)
 
     def update(self, p):
-        m, v = self._slot("m", p), self._slot("v", p)
-        return adam_update(p.value, p.grad, m, v, self.lr, self.b1, self.b2, self.eps, self.t)
+        f = p.value.dtype.type  # compute in the parameter's precision
+        lr, b1, b2, eps = f(self.lr), f(self.b1), f(self.b2), f(self.eps)
+        g, m, v = p.grad, self._slot("m", p), self._slot("v", p)
+        m *= b1
+        m += (1 - b1) * g                          # m <- b1 m + (1 - b1) g
+        v *= b2
+        v += (1 - b2) * g * g                      # v <- b2 v + (1 - b2) g^2
+        m_hat = m / f(1 - self.b1 ** self.t)       # bias correction: m and v start at 0
+        v_hat = v / f(1 - self.b2 ** self.t)
+        p.value[...] -= lr * m_hat / (np.sqrt(v_hat) + eps)
+        return sum_squares(p.value)
 
 
 class RMSProp(Optimizer):
@@ -142,8 +179,13 @@ class RMSProp(Optimizer):
         self.rho, self.eps = float(rho), float(eps)
 
     def update(self, p):
-        s = self._slot("square_avg", p)
-        return rmsprop_update(p.value, p.grad, s, self.lr, self.rho, self.eps)
+        f = p.value.dtype.type  # compute in the parameter's precision
+        lr, rho, eps = f(self.lr), f(self.rho), f(self.eps)
+        g, s = p.grad, self._slot("square_avg", p)
+        s *= rho
+        s += (1 - rho) * g * g                     # s <- rho s + (1 - rho) g^2
+        p.value[...] -= lr * g / (np.sqrt(s) + eps)
+        return sum_squares(p.value)
 
 
 def linear_decay(iteration: int, total: int, fraction: float) -> float:

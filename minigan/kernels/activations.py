@@ -1,4 +1,4 @@
-"""LeakyReLU in one pass each way.
+"""LeakyReLU in one pass each way (the fast version of minigan.layers.activations.LeakyReLU).
 
 NumPy's ``np.where(x > 0, x, alpha * x)`` makes three passes and two temporaries (the mask,
 alpha * x); the loop below makes one. The backward needs only the sign of x, which the
@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import jit, use_numba
-
-
-def _forward_numpy(x, alpha):
-    return np.where(x > 0, x, x * x.dtype.type(alpha))
+from . import jit
 
 
 @jit()
@@ -22,10 +18,6 @@ def _forward_numba(x, alpha, out):
     for i in range(x.size):
         xi = x[i]
         out[i] = xi if xi > 0 else alpha * xi
-
-
-def _backward_numpy(dout, out, alpha):
-    return np.where(out > 0, dout, dout * dout.dtype.type(alpha))
 
 
 @jit()
@@ -36,8 +28,6 @@ def _backward_numba(dout, out, alpha, dx):
 
 def leaky_relu_forward(x: np.ndarray, alpha: float) -> np.ndarray:
     """out = x where x > 0, alpha * x elsewhere."""
-    if not use_numba():
-        return _forward_numpy(x, alpha)
     x = np.ascontiguousarray(x)
     out = np.empty_like(x)
     _forward_numba(x.reshape(-1), x.dtype.type(alpha), out.reshape(-1))
@@ -46,8 +36,6 @@ def leaky_relu_forward(x: np.ndarray, alpha: float) -> np.ndarray:
 
 def leaky_relu_backward(dout: np.ndarray, out: np.ndarray, alpha: float) -> np.ndarray:
     """dx = dout where out > 0, alpha * dout elsewhere."""
-    if not use_numba():
-        return _backward_numpy(dout, out, alpha)
     dout, out = np.ascontiguousarray(dout), np.ascontiguousarray(out)
     dx = np.empty_like(dout)
     _backward_numba(dout.reshape(-1), out.reshape(-1), dout.dtype.type(alpha), dx.reshape(-1))

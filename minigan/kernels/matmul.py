@@ -1,7 +1,7 @@
 """Matrix multiplication: BLAS, and a hand-written cache-blocked Numba kernel to learn from.
 
-Dense layers spend most of their time in C = A @ B. minigan normally hands that to BLAS
-(``np.dot``), which is about as fast as the machine allows. ``blocked_matmul`` below is the
+Dense layers spend most of their time in C = A @ B. The reference layers write ``x @ W``,
+which NumPy hands to BLAS, about as fast as the machine allows. ``blocked_matmul`` below is the
 teaching kernel, selected with MINIGAN_KERNELS=numba-matmul: about 70 lines that reach a
 good fraction of BLAS's speed (``minigan bench`` measures it at 1024 x 1024 x 1024), and show
 why a plain triple loop does not.
@@ -41,11 +41,9 @@ arithmetic is cheap; moving data is the cost. Five ideas fix it.
    it ("4K aliasing"). The four rows are summed in ``acc`` (4 x nc, contiguous: its rows are
    nc floats apart) and added into C once per panel.
 
-Ideas 4 and 5 were added on an Emerald Rapids machine, where the kernel with ideas 1-3
-only reached 42 GFLOP/s at 1024 x 1024 x 1024 (18% of BLAS). Idea 5 alone took it to 68,
-and both to 126 (53% of BLAS's 236), with two threads. The aliasing showed in a control:
-with one thread and ideas 1-3, N = 1040 ran at 36 GFLOP/s and N = 1024 at 22, although
-the only difference is the distance between the rows of C.
+Ideas 4 and 5 matter most on CPUs with wide vectors, where loads and stores, not arithmetic,
+limit ideas 1-3; docs/benchmarks.md has the measured GFLOP/s of each step, and the control
+experiment that showed the aliasing (a matrix width of 1040 instead of 1024 ran faster).
 
 Rows of C in different blocks are independent, so the row blocks are shared between threads
 with ``prange``. This is the one kernel in minigan that runs Numba threads: when it is
@@ -61,7 +59,7 @@ import numpy as np
 from . import get_backend, jit, prange
 
 # Block sizes (rows of A per thread task, depth of a panel, width of a panel). Chosen by
-# measurement on the 2-core reference machine; any positive values give the same result.
+# measurement (docs/benchmarks.md); any positive values give the same result.
 MC, KC, NC = 64, 256, 256
 
 
@@ -138,7 +136,7 @@ _recorded: list | None = None
 
 
 def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """A @ B for the layers: the teaching kernel under MINIGAN_KERNELS=numba-matmul, BLAS
+    """A @ B for the fast layers: the teaching kernel under MINIGAN_KERNELS=numba-matmul, BLAS
     otherwise (np.dot is already the fastest code on the machine)."""
     if _recorded is not None:
         _recorded.append((A.shape, A.strides, B.shape, B.strides, A.dtype))
@@ -150,7 +148,8 @@ def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 @contextlib.contextmanager
 def record_products():
     """with record_products() as products: ...  lists the (shape, strides) of both operands
-    of every product the layers compute, so a benchmark can time those products alone."""
+    of every product the fast layers compute (``matmul`` above), so a benchmark can time
+    those products alone."""
     global _recorded
     _recorded = []
     try:

@@ -1,10 +1,9 @@
-"""Fused optimizer updates.
+"""Fused optimizer updates (the fast versions of the updates in minigan.optim).
 
 NumPy evaluates ``m = b1*m + (1-b1)*g; v = ...; p -= lr * m_hat / (sqrt(v_hat) + eps)`` as
 about a dozen separate passes over the parameter array, each allocating a temporary. The
-Numba versions do the whole update in one pass, element by element, with no temporaries:
-for the 1.1 million parameters of the MLP-GAN that is the difference between ~7 ms and
-well under 1 ms per iteration.
+Numba versions do the whole update in one pass, element by element, with no temporaries
+(docs/benchmarks.md has the measured difference for the MLP-GAN).
 
 Each update works on flat views of contiguous arrays, updates them in place, and returns the
 sum of squares of the updated parameters (accumulated in float64), which the optimizer uses
@@ -22,14 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import FASTMATH, jit, use_numba
+from . import FASTMATH, jit
 
 # ----------------------------------------------------------------------------- sum of squares
-
-
-def _sum_squares_numpy(a):
-    a = a.astype(np.float64, copy=False)
-    return float(np.dot(a, a))
 
 
 @jit(fastmath=FASTMATH)
@@ -45,19 +39,10 @@ def sum_squares(a: np.ndarray) -> float:
     """sum(a**2) accumulated in float64 (NaN or inf if any entry is): one pass gives both a
     gradient norm and a finiteness check."""
     flat = a.reshape(-1)
-    return _sum_squares_numba(flat) if use_numba() else _sum_squares_numpy(flat)
+    return _sum_squares_numba(flat)
 
 
 # ----------------------------------------------------------------------------- Adam
-
-
-def _adam_numpy(p, g, m, v, lr, b1, b2, eps, bc1, bc2):
-    m *= b1
-    m += (1 - b1) * g
-    v *= b2
-    v += (1 - b2) * g * g
-    p -= lr * (m / bc1) / (np.sqrt(v / bc2) + eps)
-    return _sum_squares_numpy(p)
 
 
 @jit(fastmath=FASTMATH)
@@ -82,17 +67,10 @@ def adam_update(p, g, m, v, lr, b1, b2, eps, t) -> float:
     f = p.dtype.type
     args = (p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1), f(lr), f(b1), f(b2), f(eps),
             f(1.0 - b1 ** t), f(1.0 - b2 ** t))
-    return _adam_numba(*args) if use_numba() else _adam_numpy(*args)
+    return _adam_numba(*args)
 
 
 # ----------------------------------------------------------------------------- RMSProp
-
-
-def _rmsprop_numpy(p, g, s, lr, rho, eps):
-    s *= rho
-    s += (1 - rho) * g * g
-    p -= lr * g / (np.sqrt(s) + eps)
-    return _sum_squares_numpy(p)
 
 
 @jit(fastmath=FASTMATH)
@@ -113,20 +91,10 @@ def rmsprop_update(p, g, s, lr, rho, eps) -> float:
     """In place: s <- rho s + (1-rho) g^2;  p <- p - lr g / (sqrt(s) + eps). Returns sum(p^2)."""
     f = p.dtype.type
     args = (p.reshape(-1), g.reshape(-1), s.reshape(-1), f(lr), f(rho), f(eps))
-    return _rmsprop_numba(*args) if use_numba() else _rmsprop_numpy(*args)
+    return _rmsprop_numba(*args)
 
 
 # ----------------------------------------------------------------------------- SGD
-
-
-def _sgd_numpy(p, g, vel, lr, momentum):
-    if momentum == 0:
-        p -= lr * g
-    else:
-        vel *= momentum
-        vel += g
-        p -= lr * vel
-    return _sum_squares_numpy(p)
 
 
 @jit(fastmath=FASTMATH)
@@ -149,4 +117,4 @@ def sgd_update(p, g, velocity, lr, momentum) -> float:
     ``velocity`` is then unused and may be ``g`` itself). Returns sum(p^2)."""
     f = p.dtype.type
     args = (p.reshape(-1), g.reshape(-1), velocity.reshape(-1), f(lr), f(momentum))
-    return _sgd_numba(*args) if use_numba() else _sgd_numpy(*args)
+    return _sgd_numba(*args)

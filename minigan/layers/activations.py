@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..functions import sigmoid
-from ..kernels.activations import leaky_relu_backward, leaky_relu_forward
 from .base import Layer
 
 
@@ -28,11 +27,12 @@ class LeakyReLU(Layer):
         self.alpha = float(alpha)
 
     def compute_forward(self, x, training):
-        out = leaky_relu_forward(x, self.alpha)
+        out = np.where(x > 0, x, self.alpha * x)
         return out, out
 
     def compute_backward(self, dout, out):
-        return leaky_relu_backward(dout, out, self.alpha)
+        # out > 0 exactly where x > 0 (alpha >= 0), so the output tells which slope applies
+        return np.where(out > 0, dout, self.alpha * dout)
 
     def __repr__(self):
         return f"LeakyReLU(alpha={self.alpha})"

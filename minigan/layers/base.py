@@ -8,11 +8,16 @@ assignments::
 
 and this base class does the bookkeeping around them, so every layer gets the same checks:
 
-- ``forward(x)`` validates the input shape (via ``output_shape``) and keeps the cache;
+- ``forward(x)`` validates the input (a float32 or float64 array, its shape via
+  ``output_shape``) and keeps the cache;
 - ``backward(dout)`` consumes that cache. A backward with no matching forward, or a second
   forward that would silently overwrite a cache not yet back-propagated, raises a clear error.
 - ``backward`` *accumulates* into ``grads`` (``+=``) and never changes a parameter: stepping
   is the optimizer's job, and ``zero_grad`` resets the gradients.
+
+The compute methods of the layers are the reference, in plain NumPy. When a fast backend is
+switched on (minigan.kernels), ``forward`` and ``backward`` call the registered fast versions
+of ``compute_forward``/``compute_backward`` instead; the layer files do not change.
 
 Attributes
 ----------
@@ -26,6 +31,12 @@ rng    : np.random.Generator or None   the layer's own randomness (Dropout), so 
 from __future__ import annotations
 
 import numpy as np
+
+from .. import kernels
+
+# The dtypes every layer (and every fast kernel) supports. float16 is refused rather than
+# silently upcast: its 11-bit mantissa is too coarse for the sums in BatchNorm and the optimizers.
+SUPPORTED_DTYPES = (np.float32, np.float64)
 
 
 class Layer:
@@ -54,8 +65,8 @@ class Layer:
             raise TypeError(f"{self.describe()}: input must be a numpy array, got {type(x).__name__}")
         if x.ndim < 1:
             raise ValueError(f"{self.describe()}: input must have a batch axis, got a scalar")
-        if not np.issubdtype(x.dtype, np.floating):
-            raise TypeError(f"{self.describe()}: input must be a float array, got dtype {x.dtype}")
+        if x.dtype not in SUPPORTED_DTYPES:
+            raise TypeError(f"{self.describe()}: input dtype must be float32 or float64, got {x.dtype}")
         self.output_shape(tuple(x.shape[1:]))  # raises a ValueError naming the shapes
         if remember and self._has_cache:
             raise RuntimeError(
@@ -63,9 +74,16 @@ class Layer:
                 "previous forward would be lost. Call backward first, or pass remember=False "
                 "for a forward you do not intend to back-propagate (Sequential.predict does)."
             )
-        out, cache = self.compute_forward(x, training)
+        fast = kernels.fast_methods(self, ("compute_forward", "compute_backward"))
+        if fast is None:
+            out, cache = self.compute_forward(x, training)
+        else:
+            out, cache = fast[0](self, x, training)
         if remember:
-            self._cache, self._has_cache = (cache, out.shape), True
+            # the backward must be the partner of this forward (same cache layout), even if
+            # the backend is switched in between
+            backward = None if fast is None else fast[1]
+            self._cache, self._has_cache = (cache, out.shape, backward), True
         return out
 
     def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
@@ -81,7 +99,7 @@ class Layer:
                 f"{self.describe()}: backward called without a matching forward "
                 "(call forward(x) first; each forward can be back-propagated once)."
             )
-        cache, out_shape = self._cache
+        cache, out_shape, fast_backward = self._cache
         if not isinstance(dout, np.ndarray) or dout.shape != out_shape:
             given = getattr(dout, "shape", type(dout).__name__)
             raise ValueError(
@@ -90,6 +108,8 @@ class Layer:
             )
         self._cache, self._has_cache = None, False
         self.need_dx = need_dx
+        if fast_backward is not None:
+            return fast_backward(self, dout, cache)
         return self.compute_backward(dout, cache)
 
     def forget(self) -> None:

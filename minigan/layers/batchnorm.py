@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from ..kernels.batchnorm import as_ncm, train_backward, train_forward
 from .base import Layer
+
+
+def as_ncm(a: np.ndarray) -> np.ndarray:
+    """(N, F) -> (N, F, 1) and (N, C, H, W) -> (N, C, H*W), as views when contiguous.
+    The sizes are spelled out (no -1) so that an empty batch, N = 0, reshapes too."""
+    N, C = a.shape[0], a.shape[1]
+    return np.ascontiguousarray(a).reshape(N, C, math.prod(a.shape[2:]))
 
 
 class BatchNorm(Layer):
@@ -54,39 +62,53 @@ class BatchNorm(Layer):
                 f"(batch, {self.num_features}) or (batch, {self.num_features}, H, W)", shape)
         return shape
 
+    def check_batch(self, x3: np.ndarray, x_shape: tuple[int, ...]) -> int:
+        """m, the number of values per feature; training mode needs m >= 2 for a variance."""
+        m = x3.shape[0] * x3.shape[2]
+        if m < 2:
+            raise ValueError(
+                f"{self.describe()}: training mode needs at least 2 values per feature to "
+                f"estimate a variance, got input of shape {x_shape}")
+        return m
+
+    def update_running(self, mu: np.ndarray, var: np.ndarray, m: int) -> None:
+        """running = (1 - momentum) * running + momentum * batch (unbiased variance)."""
+        mom = self.momentum
+        rm, rv = self.state["running_mean"], self.state["running_var"]
+        rm[...] = (1 - mom) * rm + mom * mu
+        rv[...] = (1 - mom) * rv + mom * var * (m / (m - 1))
+
     def compute_forward(self, x, training):
         # Work on a (N, C, M) view: M = 1 for (N, F) input, H*W for images, so one code path
-        # (and one fused kernel, see minigan.kernels.batchnorm) serves both layouts.
+        # serves both layouts. Per-channel vectors (C,) broadcast as v[None, :, None].
         x3 = as_ncm(x)
-        gamma, beta = self.params["gamma"], self.params["beta"]
+        gamma, beta = self.params["gamma"][None, :, None], self.params["beta"][None, :, None]
         if training:
-            m = x3.shape[0] * x3.shape[2]
-            if m < 2:
-                raise ValueError(
-                    f"{self.describe()}: training mode needs at least 2 values per feature to "
-                    f"estimate a variance, got input of shape {x.shape}")
-            out, xhat, mu, var, inv_std = train_forward(x3, gamma, beta, self.eps)
-            mom = self.momentum
-            rm, rv = self.state["running_mean"], self.state["running_var"]
-            rm[...] = (1 - mom) * rm + mom * mu
-            rv[...] = (1 - mom) * rv + mom * var * (m / (m - 1))
+            m = self.check_batch(x3, x.shape)
+            mu = x3.mean(axis=(0, 2))                          # (C,)
+            var = x3.var(axis=(0, 2))                          # biased: divides by m
+            self.update_running(mu, var, m)
         else:
             mu, var = self.state["running_mean"], self.state["running_var"]
-            inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
-            xhat = (x3 - mu[None, :, None]) * inv_std[None, :, None]
-            out = gamma[None, :, None] * xhat + beta[None, :, None]
+        inv_std = (1.0 / np.sqrt(var + self.eps)).astype(x.dtype, copy=False)
+        xhat = (x3 - mu[None, :, None]) * inv_std[None, :, None]
+        out = gamma * xhat + beta
         return out.reshape(x.shape), (xhat, inv_std, training)
 
     def compute_backward(self, dout, cache):
         xhat, inv_std, training = cache
         dout3 = as_ncm(dout)
         gamma = self.params["gamma"]
+        dgamma = (dout3 * xhat).sum(axis=(0, 2))               # sum(dout * xhat)
+        dbeta = dout3.sum(axis=(0, 2))                         # sum(dout)
         if training:
-            dx, dgamma, dbeta = train_backward(dout3, xhat, gamma, inv_std)
+            m = dout3.shape[0] * dout3.shape[2]
+            dxhat = dout3 * gamma[None, :, None]
+            sum_dxhat = (gamma * dbeta)[None, :, None]         # = sum(dxhat), already computed
+            sum_dxhat_xhat = (gamma * dgamma)[None, :, None]   # = sum(dxhat * xhat)
+            dx = (inv_std[None, :, None] / m) * (m * dxhat - sum_dxhat - xhat * sum_dxhat_xhat)
         else:
-            dgamma = (dout3 * xhat).sum(axis=(0, 2))
-            dbeta = dout3.sum(axis=(0, 2))
-            dx = dout3 * (gamma * inv_std)[None, :, None]
+            dx = dout3 * (gamma * inv_std)[None, :, None]      # a fixed affine map
         self.grads["gamma"] += dgamma
         self.grads["beta"] += dbeta
         return dx.reshape(dout.shape)

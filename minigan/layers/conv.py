@@ -1,13 +1,79 @@
-"""Convolutions on NCHW images: Conv2D, ConvTranspose2D (its exact adjoint), UpSampling2D."""
+"""Convolutions on NCHW images: Conv2D, ConvTranspose2D (its exact adjoint), UpSampling2D.
+
+im2col and col2im: convolution as one matrix product
+----------------------------------------------------
+A convolution slides a kh x kw window over every position of the (padded) input and takes a
+dot product with the filter there. im2col copies each window into one column of a matrix,
+so that all those dot products become a single matrix product:
+
+    input, 1 channel, 4 x 4      windows (3 x 3, stride 1)      cols: one COLUMN per window
+    a b c d                      a b c   b c d                  (0,0) (0,1) (1,0) (1,1)
+    e f g h         ->           e f g   f g h        ->          a     b     e     f
+    i j k l                      i j k   j k l                    b     c     f     g
+    m n o p                      (and the two below)              c     d     g     h
+                                                                  ...   ...   ...   ...
+                                                                  k     l     o     p
+
+cols has shape (C * kh * kw, N * OH * OW): rows ordered (channel, kernel row, kernel col) to
+match W.reshape(F, C * kh * kw), columns ordered (sample, out row, out col), so that the
+convolution is W.reshape(F, -1) @ cols, of shape (F, N * OH * OW).
+
+col2im is its adjoint: it adds every row back into the window it came from. Windows overlap
+(when stride < kernel), so contributions to the same input pixel are summed; this is exactly
+what the gradient with respect to the input needs, and what a transposed convolution is.
+
+Padding is given per side (top, bottom, left, right) because TensorFlow/Keras "same" padding
+is asymmetric for even sizes and stride 2 (it pads one more row at the bottom than at the top).
+
+``direct_conv2d`` and ``direct_conv2d_backward`` at the end compute the same thing from the
+definition, with loops: slow, but a line-by-line reading of the formulas (the tests check
+that both ways agree).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.conv import col2im, im2col, output_size
-from ..kernels.matmul import matmul
 from .base import Layer
 from .init import as_rng, initialise
+
+
+def output_size(size: int, kernel: int, stride: int, pad_before: int, pad_after: int) -> int:
+    """Number of window positions along one axis: floor((size + pads - kernel) / stride) + 1."""
+    return (size + pad_before + pad_after - kernel) // stride + 1
+
+
+def im2col(x: np.ndarray, kh: int, kw: int, stride: int, pads: tuple[int, int, int, int]) -> np.ndarray:
+    """x (N, C, H, W) -> cols (C * kh * kw, N * OH * OW). pads = (top, bottom, left, right).
+
+    For each kernel offset (i, j), the pixels that offset sees in every window form one
+    strided slice of the padded input, xp[:, :, i::stride, j::stride] (OH x OW of them), so
+    kh * kw slice copies fill the matrix."""
+    N, C, H, W = x.shape
+    pt, pb, pl, pr = pads
+    OH, OW = output_size(H, kh, stride, pt, pb), output_size(W, kw, stride, pl, pr)
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    cols = np.empty((C, kh, kw, N, OH, OW), dtype=x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            window_pixels = xp[:, :, i: i + stride * OH: stride, j: j + stride * OW: stride]  # (N, C, OH, OW)
+            cols[:, i, j] = window_pixels.transpose(1, 0, 2, 3)
+    return cols.reshape(C * kh * kw, N * OH * OW)
+
+
+def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kh: int, kw: int, stride: int,
+           pads: tuple[int, int, int, int]) -> np.ndarray:
+    """The adjoint of im2col: cols (C * kh * kw, N * OH * OW) -> x (N, C, H, W), adding each
+    window's values back where im2col took them from (overlapping windows add up)."""
+    N, C, H, W = x_shape
+    pt, pb, pl, pr = pads
+    OH, OW = output_size(H, kh, stride, pt, pb), output_size(W, kw, stride, pl, pr)
+    blocks = cols.reshape(C, kh, kw, N, OH, OW).transpose(3, 0, 1, 2, 4, 5)  # (N, C, kh, kw, OH, OW)
+    xp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=cols.dtype)
+    for i in range(kh):          # each kernel offset adds back into one strided slice
+        for j in range(kw):
+            xp[:, :, i: i + stride * OH: stride, j: j + stride * OW: stride] += blocks[:, :, i, j]
+    return np.ascontiguousarray(xp[:, :, pt: pt + H, pl: pl + W])  # drop what fell in the padding
 
 
 def _positive(layer: str, name: str, value) -> int:
@@ -98,11 +164,11 @@ class Conv2D(Layer):
         kh, kw = self.kernel
         pads = self.pads(H, W)
         _, OH, OW = self.output_shape(x.shape[1:])
+        F = self.out_channels
         cols = im2col(x, kh, kw, self.stride, pads)                    # (C*kh*kw, N*OH*OW)
-        Wm = self.params["W"].reshape(self.out_channels, -1)          # (F, C*kh*kw)
-        out2 = matmul(Wm, cols)                                        # (F, N*OH*OW)
-        out2 += self.params["b"][:, None]
-        out = np.ascontiguousarray(out2.reshape(-1, N, OH, OW).transpose(1, 0, 2, 3))
+        Wm = self.params["W"].reshape(F, -1)                          # (F, C*kh*kw)
+        out2 = Wm @ cols + self.params["b"][:, None]                   # (F, N*OH*OW)
+        out = np.ascontiguousarray(out2.reshape(F, N, OH, OW).transpose(1, 0, 2, 3))
         return out, (cols, x.shape, pads)
 
     def compute_backward(self, dout, cache):
@@ -110,11 +176,11 @@ class Conv2D(Layer):
         F = self.out_channels
         dout2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)   # (F, N*OH*OW)
         Wm = self.params["W"].reshape(F, -1)
-        self.grads["W"] += matmul(dout2, cols.T).reshape(self.params["W"].shape)
+        self.grads["W"] += (dout2 @ cols.T).reshape(self.params["W"].shape)
         self.grads["b"] += dout2.sum(axis=1)
         if not self.need_dx:
             return None
-        return col2im(matmul(Wm.T, dout2), x_shape, *self.kernel, self.stride, pads)
+        return col2im(Wm.T @ dout2, x_shape, *self.kernel, self.stride, pads)
 
     def __repr__(self):
         kh, kw = self.kernel
@@ -187,7 +253,7 @@ class ConvTranspose2D(Conv2D):
         pads = self.pads(OH, OW)  # those of the Conv2D from OH x OW down to H x W
         x2 = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(self.in_channels, -1)  # (C_in, N*H*W)
         Wm = self.params["W"].reshape(self.in_channels, -1)                  # (C_in, C_out*kh*kw)
-        out = col2im(matmul(Wm.T, x2), (N, self.out_channels, OH, OW), *self.kernel, self.stride, pads)
+        out = col2im(Wm.T @ x2, (N, self.out_channels, OH, OW), *self.kernel, self.stride, pads)
         out += self.params["b"].reshape(1, -1, 1, 1)
         return out, (x2, x.shape, pads)
 
@@ -195,12 +261,12 @@ class ConvTranspose2D(Conv2D):
         x2, x_shape, pads = cache
         cols = im2col(dout, *self.kernel, self.stride, pads)                # (C_out*kh*kw, N*H*W)
         Wm = self.params["W"].reshape(self.in_channels, -1)
-        self.grads["W"] += matmul(x2, cols.T).reshape(self.params["W"].shape)
+        self.grads["W"] += (x2 @ cols.T).reshape(self.params["W"].shape)
         self.grads["b"] += dout.sum(axis=(0, 2, 3))
         if not self.need_dx:
             return None
         N, C, H, W = x_shape
-        return np.ascontiguousarray(matmul(Wm, cols).reshape(C, N, H, W).transpose(1, 0, 2, 3))
+        return np.ascontiguousarray((Wm @ cols).reshape(C, N, H, W).transpose(1, 0, 2, 3))
 
     def __repr__(self):
         return super().__repr__()[:-1] + f", output_padding={self.output_padding})"
@@ -233,3 +299,52 @@ class UpSampling2D(Layer):
 
     def __repr__(self):
         return f"UpSampling2D(size={self.size})"
+
+
+# ----------------------------------------------------------------------------- the definition, as loops
+
+
+def direct_conv2d(x: np.ndarray, W: np.ndarray, b: np.ndarray, stride: int,
+                  pads: tuple[int, int, int, int]) -> np.ndarray:
+    """Conv2D's forward from the definition (slow; for reading and testing):
+        out[n, f, i, j] = b[f] + sum_{c, u, v} W[f, c, u, v] * xp[n, c, i*stride + u, j*stride + v]
+    where xp is x zero-padded by pads = (top, bottom, left, right)."""
+    pt, pb, pl, pr = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    N, _, Hp, Wp = xp.shape
+    F, _, kh, kw = W.shape
+    OH, OW = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
+    out = np.zeros((N, F, OH, OW), dtype=x.dtype)
+    for n in range(N):
+        for f in range(F):
+            for i in range(OH):
+                for j in range(OW):
+                    window = xp[n, :, i * stride: i * stride + kh, j * stride: j * stride + kw]
+                    out[n, f, i, j] = b[f] + np.sum(W[f] * window)
+    return out
+
+
+def direct_conv2d_backward(dout: np.ndarray, x: np.ndarray, W: np.ndarray, stride: int,
+                           pads: tuple[int, int, int, int]):
+    """Conv2D's backward from the definition: every output out[n, f, i, j] used the window
+    xp[n, :, i*s : i*s + kh, j*s : j*s + kw] and the filter W[f], so, by the chain rule,
+        dW[f]     += dout[n, f, i, j] * window        db[f] += dout[n, f, i, j]
+        dwindow   += dout[n, f, i, j] * W[f]          (added into dxp, then the padding cut off)
+    Returns (dx, dW, db)."""
+    pt, pb, pl, pr = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    dxp = np.zeros_like(xp)
+    dW, db = np.zeros_like(W), np.zeros(W.shape[0], dtype=W.dtype)
+    N, F, OH, OW = dout.shape
+    kh, kw = W.shape[2:]
+    for n in range(N):
+        for f in range(F):
+            for i in range(OH):
+                for j in range(OW):
+                    g = dout[n, f, i, j]
+                    rows, cols = slice(i * stride, i * stride + kh), slice(j * stride, j * stride + kw)
+                    dW[f] += g * xp[n, :, rows, cols]
+                    db[f] += g
+                    dxp[n, :, rows, cols] += g * W[f]
+    H, Wd = x.shape[2:]
+    return dxp[:, :, pt: pt + H, pl: pl + Wd], dW, db

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..kernels.matmul import matmul
 from .base import Layer
 from .init import as_rng, initialise
 
@@ -19,7 +18,7 @@ class Dense(Layer):
         dL/dW = x^T @ dout        (sum over the batch of outer products)
         dL/db = sum_n dout_n      (b is added to every row)
         dL/dx = dout @ W^T
-    The three products go to BLAS, or to the teaching kernel with MINIGAN_KERNELS=numba-matmul.
+    NumPy hands the three products to BLAS (minigan.kernels can swap in the teaching kernel).
     """
 
     def __init__(
@@ -47,16 +46,15 @@ class Dense(Layer):
         return (self.out_features,)
 
     def compute_forward(self, x, training):
-        out = matmul(x, self.params["W"])
-        out += self.params["b"]  # in place: no second (N, out_features) temporary
-        return out, x
+        out = x @ self.params["W"] + self.params["b"]
+        return out, x  # the backward needs x for dW
 
     def compute_backward(self, dout, x):
-        self.grads["W"] += matmul(x.T, dout)
+        self.grads["W"] += x.T @ dout
         self.grads["b"] += dout.sum(axis=0)
-        if not self.need_dx:
+        if not self.need_dx:  # the first layer of a network: nobody needs dL/dx
             return None
-        return matmul(dout, self.params["W"].T)
+        return dout @ self.params["W"].T
 
     def __repr__(self):
         return f"Dense({self.in_features}, {self.out_features})"
