@@ -1,13 +1,13 @@
-"""Convolution layers: gradients, the adjoint identity, a loop-based reference, the Numba
-kernels against their NumPy twins, the course's conv GAN, and errors."""
+"""Convolution layers: gradients, the adjoint identity, the direct (loop) definition, the
+course's conv GAN, empty batches and errors. (The fast kernels against these reference layers:
+tests/test_kernels.py.)"""
 
 import numpy as np
 import pytest
 
 from minigan.gradcheck import check_generator_step, check_model, input_farthest_from_kinks, safe_step
-from minigan.kernels import backend
-from minigan.kernels.conv import col2im, im2col
-from minigan.layers import Conv2D, ConvTranspose2D, UpSampling2D
+from minigan.layers import BatchNorm, Conv2D, ConvTranspose2D, UpSampling2D
+from minigan.layers.conv import col2im, direct_conv2d, direct_conv2d_backward, im2col
 from minigan.models import conv_discriminator, conv_generator
 
 F64 = np.float64
@@ -32,23 +32,19 @@ def with_random_bias(layer, rng):
     return layer
 
 
-@pytest.mark.parametrize("kernels", ["numpy", "numba"])
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_conv2d_gradients(case, kernels, rng):
+def test_conv2d_gradients(case, rng):
     cin, cout, k, s, p, shape = case
     layer = with_random_bias(Conv2D(cin, cout, k, s, p, rng=rng, dtype=F64), rng)
-    with backend(kernels):
-        result = check_model(layer, rng.standard_normal(shape))
+    result = check_model(layer, rng.standard_normal(shape))
     assert max(result.per_array.values()) < 1e-8, result.per_array
 
 
-@pytest.mark.parametrize("kernels", ["numpy", "numba"])
 @pytest.mark.parametrize("case", TRANSPOSE_CASES, ids=str)
-def test_conv_transpose_gradients(case, kernels, rng):
+def test_conv_transpose_gradients(case, rng):
     cin, cout, k, s, p, op, shape = case
     layer = with_random_bias(ConvTranspose2D(cin, cout, k, s, p, op, rng=rng, dtype=F64), rng)
-    with backend(kernels):
-        result = check_model(layer, rng.standard_normal(shape))
+    result = check_model(layer, rng.standard_normal(shape))
     assert max(result.per_array.values()) < 1e-8, result.per_array
 
 
@@ -77,33 +73,22 @@ def test_adjoint_identity(padding, H, W, op, rng):
     assert lhs == pytest.approx(rhs, rel=1e-10)
 
 
-def reference_conv(x, W, b, stride, pads):
-    """The definition, as loops: out[n, f, i, j] = b[f] + sum_{c,u,v} W[f,c,u,v] xp[n,c,i*s+u,j*s+v]."""
-    pt, pb, pl, pr = pads
-    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
-    N, C, Hp, Wp = xp.shape
-    F, _, kh, kw = W.shape
-    OH, OW = (Hp - kh) // stride + 1, (Wp - kw) // stride + 1
-    out = np.zeros((N, F, OH, OW))
-    for n in range(N):
-        for f in range(F):
-            for i in range(OH):
-                for j in range(OW):
-                    patch = xp[n, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
-                    out[n, f, i, j] = b[f] + np.sum(W[f] * patch)
-    return out
-
-
-@pytest.mark.parametrize("kernels", ["numpy", "numba"])
 @pytest.mark.parametrize("case", CONV_CASES, ids=str)
-def test_conv2d_against_loop_reference(case, kernels, rng):
+def test_conv2d_equals_the_direct_definition(case, rng):
+    """im2col + one matrix product (the layer) = the loops of the definition, both ways."""
     cin, cout, k, s, p, shape = case
     layer = with_random_bias(Conv2D(cin, cout, k, s, p, rng=rng, dtype=F64), rng)
     x = rng.standard_normal(shape)
-    with backend(kernels):
-        out = layer.forward(x, remember=False)
-    ref = reference_conv(x, layer.params["W"], layer.params["b"], s, layer.pads(*shape[2:]))
-    np.testing.assert_allclose(out, ref, rtol=1e-12, atol=1e-12)
+    out = layer.forward(x)
+    pads = layer.pads(*shape[2:])
+    np.testing.assert_allclose(out, direct_conv2d(x, layer.params["W"], layer.params["b"], s, pads),
+                               rtol=1e-12, atol=1e-12)
+    dout = rng.standard_normal(out.shape)
+    dx = layer.backward(dout)
+    ref_dx, ref_dW, ref_db = direct_conv2d_backward(dout, x, layer.params["W"], s, pads)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["W"], ref_dW, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["b"], ref_db, rtol=1e-12, atol=1e-12)
 
 
 def test_same_padding_is_keras_asymmetric():
@@ -117,24 +102,45 @@ def test_same_padding_is_keras_asymmetric():
                                                ((2, 3, 7, 6), (3, 2), 2, (0, 1, 1, 0)),
                                                ((3, 2, 9, 4), (2, 2), 3, (1, 1, 2, 2)),
                                                ((1, 4, 28, 28), (3, 3), 2, (0, 1, 0, 1))], ids=str)
-def test_im2col_col2im_kernels_match_numpy(shape, k, s, pads, dtype, rng):
+def test_col2im_is_the_adjoint_of_im2col(shape, k, s, pads, dtype, rng):
+    """<im2col(x), g> = <x, col2im(g)>, and im2col copies every window exactly."""
     x = rng.standard_normal(shape).astype(dtype)
-    with backend("numpy"):
-        ref_cols = im2col(x, *k, s, pads)
-    with backend("numba"):
-        cols = im2col(x, *k, s, pads)
-    np.testing.assert_array_equal(cols, ref_cols)  # a copy: bit-identical
-    g = rng.standard_normal(ref_cols.shape).astype(dtype)
-    with backend("numpy"):
-        ref_x = col2im(g, shape, *k, s, pads)
-    with backend("numba"):
-        dx = col2im(g, shape, *k, s, pads)
-    assert dx.dtype == dtype
+    cols = im2col(x, *k, s, pads)
+    pt, pb, pl, pr = pads
+    xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))
+    kh, kw = k
+    # the window of output (n=0, oh=0, ow=1) is column 1, its rows ordered channel, kernel
+    # row, kernel column (every case here has at least 2 output columns)
+    np.testing.assert_array_equal(cols[:, 1], xp[0, :, 0:kh, s:s + kw].reshape(-1))
+    g = rng.standard_normal(cols.shape).astype(dtype)
+    dx = col2im(g, shape, *k, s, pads)
+    assert dx.dtype == dtype and dx.shape == shape
     tol = {np.float32: 1e-5, np.float64: 1e-12}[dtype]
-    np.testing.assert_allclose(dx, ref_x, rtol=tol, atol=tol * np.abs(ref_x).max())
-    # and col2im is the adjoint of im2col: <im2col(x), g> = <x, col2im(g)>
     lhs, rhs = np.sum(cols.astype(F64) * g), np.sum(x.astype(F64) * dx)
     assert lhs == pytest.approx(rhs, rel=tol * 10)
+
+
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+def test_empty_batch_gives_empty_outputs(kernels, rng):
+    """N = 0: Conv2D, ConvTranspose2D and BatchNorm in eval mode return empty arrays of the
+    right shape (and empty gradients); BatchNorm in training mode says it needs 2 values."""
+    from minigan.kernels import backend
+
+    with backend(kernels):
+        for layer, shape in ((Conv2D(2, 3, 3, 2, "same", rng=rng), (0, 2, 6, 6)),
+                             (ConvTranspose2D(2, 3, 3, 2, rng=rng), (0, 2, 3, 3)),
+                             (BatchNorm(2), (0, 2, 4, 4)), (BatchNorm(2), (0, 2))):
+            x = np.zeros(shape, np.float32)
+            training = not isinstance(layer, BatchNorm)
+            out = layer.forward(x, training)
+            assert out.shape == (0, *layer.output_shape(shape[1:])) and out.dtype == np.float32
+            dx = layer.backward(out)
+            assert dx.shape == shape
+            for g in layer.grads.values():
+                np.testing.assert_array_equal(g, 0)
+        with pytest.raises(ValueError, match=r"BatchNorm 'batchnorm': training mode needs at least 2 "
+                                             r"values per feature .*got input of shape \(0, 2, 4, 4\)"):
+            BatchNorm(2).forward(np.zeros((0, 2, 4, 4), np.float32), training=True)
 
 
 def test_course_conv_shapes_and_counts():

@@ -33,7 +33,8 @@ def layer_pass(layer, x, dout, training=True):
     layer.zero_grad()
     out = layer.forward(x, training)
     dx = layer.backward(dout)
-    return out, dx, {k: g.copy() for k, g in layer.grads.items()}, {k: s.copy() for k, s in layer.state.items()}
+    grads = {k: g.copy() for k, g in layer.grads.items()}
+    return out, dx, grads, {k: s.copy() for k, s in layer.state.items()}
 
 
 def assert_passes_match(ref, fast, dtype, exact=False):

@@ -89,7 +89,7 @@ def im2col(x: np.ndarray, kh: int, kw: int, stride: int, pads: tuple[int, int, i
     cols = np.empty((C * kh * kw, N * OH * OW), dtype=x.dtype)
     xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)))    # a contiguous copy, zero-padded
     offsets = window_offsets(kh, kw, stride, OH, OW, W + pl + pr)
-    _im2col_numba(xp.reshape(N, C, -1), offsets, cols)
+    _im2col_numba(xp.reshape(N, C, xp.shape[2] * xp.shape[3]), offsets, cols)  # no -1: N may be 0
     return cols
 
 
@@ -102,6 +102,6 @@ def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kh: int, kw: in
     OH, OW = output_size(H, kh, stride, pt, pb), output_size(W, kw, stride, pl, pr)
     xp = np.zeros((N, C, H + pt + pb, W + pl + pr), dtype=cols.dtype)
     offsets = window_offsets(kh, kw, stride, OH, OW, W + pl + pr)
-    _col2im_numba(np.ascontiguousarray(cols), offsets, xp.reshape(N, C, -1))
+    _col2im_numba(np.ascontiguousarray(cols), offsets, xp.reshape(N, C, xp.shape[2] * xp.shape[3]))
     # drop the sums that fell in the padding (no copy when there is none)
     return np.ascontiguousarray(xp[:, :, pt:pt + H, pl:pl + W])
