@@ -161,6 +161,20 @@ def test_float32_in_float32_out(rng):
 
 
 # ------------------------------------------------------------------ errors
+@pytest.mark.parametrize("kernels", ["numpy", "numba"])
+@pytest.mark.parametrize("dtype", [np.float16, np.longdouble, np.int32])
+def test_unsupported_dtypes_are_one_clear_error_on_both_backends(dtype, kernels):
+    """float16 used to raise an internal error from Numba and be computed in float32 by NumPy."""
+    from minigan.kernels import backend
+
+    x = np.ones((4, 3), dtype=dtype)
+    for layer in (Dense(3, 3), LeakyReLU(), BatchNorm(3), Tanh()):
+        with backend(kernels), pytest.raises(TypeError) as error:
+            layer.forward(x)
+        assert str(error.value) == (f"{layer.describe()}: input dtype must be float32 or float64, "
+                                    f"got {np.dtype(dtype)}")
+
+
 def test_wrong_input_shape_names_layer_and_shapes():
     with pytest.raises(ValueError, match=r"Dense 'dense'.*\(batch, 7\).*\(batch, 6\)"):
         Dense(7, 3).forward(np.zeros((2, 6), np.float32))
@@ -206,7 +220,7 @@ def test_bad_constructor_arguments():
         Dropout(1.0)
     with pytest.raises(ValueError, match="momentum"):
         BatchNorm(3, momentum=0)
-    with pytest.raises(TypeError, match="float array"):
+    with pytest.raises(TypeError, match="float32 or float64"):
         Tanh().forward(np.ones((2, 2), dtype=int))
 
 
