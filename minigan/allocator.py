@@ -4,13 +4,15 @@ A training step of the conv GAN allocates and frees a few dozen arrays of 1-8 MB
 matrices, activations, gradients). By default glibc's malloc serves blocks that large with a
 fresh ``mmap`` and returns them with ``munmap`` (or trims them off the top of its heap), so
 the next step gets new pages from the kernel, and every 4 KiB page costs a page fault and
-zeroing on first touch. Measured on the 2-core machine: about 8,000 page faults and 15 ms of
-system time per conv GAN iteration (91 ms), against none and 81 ms with the settings below.
+zeroing on first touch: thousands of page faults per iteration, for memory the process had a
+moment ago (docs/benchmarks.md has the measurement).
 
 ``keep_freed_memory`` asks glibc (through ``mallopt``) to serve blocks up to 32 MiB from its
 heap and to keep up to 256 MiB of freed memory there, so the same pages are reused step after
 step. It changes nothing but speed, and does nothing on other C libraries (macOS, musl) or
 when you set glibc's own ``MALLOC_MMAP_THRESHOLD_`` or ``MALLOC_TRIM_THRESHOLD_`` yourself.
+It is not called on import: ``minigan.kernels.tune_process()`` calls it, and the ``minigan``
+command and ``minigan.kernels.use("numba")`` call that.
 """
 
 from __future__ import annotations
