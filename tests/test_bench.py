@@ -30,7 +30,7 @@ def test_quick_json_schema(capsys):
 def test_the_floor_replays_every_product_of_an_iteration():
     """One MLP iteration: D step (G forward; D forward+backward on real and fake, without
     the input gradient) and G step (G and D forward+backward, without dL/dz)."""
-    with record_products() as products, backend("numpy"):
+    with record_products() as products, backend("numba"):  # the fast layers record
         make_trainer("mlp", 16).step()
     n_dense_G, n_dense_D = 4, 4
     expected = (n_dense_G                       # G forward for the fake batch

@@ -4,7 +4,7 @@ One iteration is Algorithm 1 with k = 1 as `minigan.gan.GANTrainer` runs it: a d
 step on a real and a fake batch, then a generator step with the non-saturating loss; Adam
 (lr 2e-4, betas (0.5, 0.999)); float32. In one run, on the same machine and threads:
 
-- minigan with each kernel backend (numpy, numba, numba-matmul);
+- minigan with each kernel backend (numpy: the reference layers; numba; numba-matmul);
 - the "GEMM floor": the very matrix products minigan computes in an iteration (recorded, then
   replayed through BLAS on arrays of the same shapes and layouts), i.e. what an iteration
   would cost if everything except the products were free;
@@ -12,7 +12,8 @@ step on a real and a fake batch, then a generator step with the non-saturating l
   checked once to give the same losses from the same weights and inputs.
 
 Each contender is timed in its own fresh process (see time_iteration for why), as the median
-of its iterations after a warm-up; the ratios between them are what to read.
+of its iterations after a warm-up; the ratios between them are what to read (figures measured
+on the reference machines are in docs/benchmarks.md).
 Also measured: the first iteration in a fresh process with an empty Numba cache and with a
 warm one (the JIT cost), and the teaching matmul against BLAS at 1024 x 1024 x 1024.
 """
@@ -96,7 +97,8 @@ def time_contender(model: str, batch: int, contender: str, iterations: int, warm
         check = _check_same_losses(trainer, torch_gan)
         fn, kernels = torch_gan.step, "numpy"
     elif contender == "gemm_floor":
-        with record_products() as products, backend("numpy"):
+        # recorded through the fast layers' matmul (the reference layers write x @ W directly)
+        with record_products() as products, backend("numba"):
             make_trainer(model, batch).step()
         fn, kernels, n_products = _gemm_floor(products), "numpy", len(products)
     else:
