@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint notebooks clean
+.PHONY: demo test test-fast lint notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed-run
 	$(BIN)/minigan compare-losses
 
+# One run of the suite on the reference layers; the fast kernels are covered by explicit
+# reference-vs-fast tests (tests/test_kernels.py) and by the commands' own tests, which run them.
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
-	MINIGAN_KERNELS=numpy $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# Quick feedback while editing: everything but the tests marked slow (training runs, notebooks).
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m "not slow" -q
 
 $(VENV)/.installed-notebooks: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[notebooks]"

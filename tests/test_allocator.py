@@ -41,7 +41,8 @@ one_round()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 for _ in range(5):
     one_round()
-changed = sorted(k for k in set(os.environ) | set(environ_before) if os.environ.get(k) != environ_before.get(k))
+keys = set(os.environ) | set(environ_before)
+changed = sorted(k for k in keys if os.environ.get(k) != environ_before.get(k))
 print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 5, ",".join(changed) or "-")
 """
 

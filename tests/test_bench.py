@@ -12,6 +12,7 @@ from minigan.kernels import backend
 from minigan.kernels.matmul import record_products
 
 
+@pytest.mark.slow
 def test_quick_json_schema(capsys):
     assert main(["bench", "--quick", "--json", "--batch", "8", "--no-torch"]) == 0
     report = json.loads(capsys.readouterr().out)

@@ -20,6 +20,7 @@ def default_results():
     return results, summarise(results)
 
 
+@pytest.mark.slow
 def test_non_saturating_converges_in_every_seed(default_results):
     results, summary = default_results
     assert summary["losses"]["non_saturating"]["success_rate"] == 1.0
@@ -28,6 +29,7 @@ def test_non_saturating_converges_in_every_seed(default_results):
         assert run["final"]["jsd"] < CompareConfig().jsd_threshold
 
 
+@pytest.mark.slow
 def test_saturating_gradient_is_ten_times_smaller_at_the_start(default_results):
     results, summary = default_results
     assert summary["early_gradient_ratio_non_saturating_over_saturating"] >= 10
@@ -38,6 +40,7 @@ def test_saturating_gradient_is_ten_times_smaller_at_the_start(default_results):
         assert sat["history"]["d_fake"][0] < 0.05
 
 
+@pytest.mark.slow
 def test_saturating_converges_later_or_not_at_all(default_results):
     results, _ = default_results
     for sat, non in zip(results["runs"]["saturating"], results["runs"]["non_saturating"], strict=True):
@@ -45,6 +48,7 @@ def test_saturating_converges_later_or_not_at_all(default_results):
         assert sat["converged_at"] is None or sat["converged_at"] > non["converged_at"]
 
 
+@pytest.mark.slow
 def test_both_losses_start_from_identical_weights_and_noise(default_results):
     results, _ = default_results
     for sat, non in zip(results["runs"]["saturating"], results["runs"]["non_saturating"], strict=True):

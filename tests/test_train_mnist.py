@@ -18,8 +18,17 @@ def parameters(run):
     return [p.value.copy() for m in models for p in m.parameters()]
 
 
-@pytest.mark.parametrize("model", ["mnist-mlp", "mnist-conv"])
-def test_resumed_run_equals_uninterrupted_bit_for_bit(model, tmp_path):
+@pytest.mark.slow
+@pytest.mark.parametrize("model, kernels", [("mnist-mlp", "numpy"), ("mnist-conv", "numba")])
+def test_resumed_run_equals_uninterrupted_bit_for_bit(model, kernels, tmp_path):
+    """On the reference layers and, for the conv GAN, on the fast kernels the command uses."""
+    from minigan.kernels import backend
+
+    with backend(kernels):
+        check_resume(model, tmp_path)
+
+
+def check_resume(model, tmp_path):
     config = dict(model=model, epochs=2, **QUICK)
     straight = MnistRun(TrainConfig(**config))
     straight.train_epoch()
@@ -85,6 +94,7 @@ def test_the_first_steps_lower_the_discriminator_loss():
     assert np.mean(run.trainer.history["d_real"][-5:]) > 0.6
 
 
+@pytest.mark.slow
 def test_train_and_sample_commands(tmp_path, capsys):
     out = tmp_path / "run"
     args = ["train", "mnist-mlp", "--epochs", "2", "--train-images", "128", "--batch-size", "32",
@@ -107,6 +117,7 @@ def test_train_and_sample_commands(tmp_path, capsys):
     assert "--digit needs a conditional model (mnist-cgan)" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_conditional_train_sample_and_evaluate(tmp_path, capsys):
     out = tmp_path / "cgan"
     assert main(["train", "mnist-cgan", "--epochs", "1", "--train-images", "128", "--batch-size", "32",
