@@ -486,11 +486,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def openblas_reexec_argv(args, argv: list[str] | None) -> list[str] | None:
+    """The command line to re-execute ``minigan`` with OPENBLAS_THREAD_TIMEOUT set, or None.
+
+    OpenBLAS reads the variable once, when NumPy loads it, and importing minigan.cli has
+    already loaded NumPy; so a training run from the command line (where the fast kernels and
+    BLAS alternate for minutes) starts itself again, once, with the variable set
+    (minigan.kernels.tune_process says why it matters). Only on POSIX, only from the real
+    command line (argv None), and never if you set the variable or chose MINIGAN_KERNELS=numpy.
+    """
+    import os
+
+    from .kernels import OPENBLAS_THREAD_TIMEOUT, REFERENCE
+
+    if (argv is not None or os.name != "posix" or getattr(args, "command", None) != "train"
+            or "OPENBLAS_THREAD_TIMEOUT" in os.environ
+            or os.environ.get("MINIGAN_KERNELS", "").strip().lower() == REFERENCE):
+        return None
+    os.environ["OPENBLAS_THREAD_TIMEOUT"] = OPENBLAS_THREAD_TIMEOUT
+    return [sys.executable, "-m", "minigan", *sys.argv[1:]]
+
+
 def main(argv: list[str] | None = None) -> int:
     from .kernels import command_backend
 
     parser = build_parser()
     args = parser.parse_args(argv)
+    reexec = openblas_reexec_argv(args, argv)
+    if reexec:
+        import os
+
+        os.execv(reexec[0], reexec)
     try:
         with command_backend():  # the fast kernels, unless MINIGAN_KERNELS=numpy
             return args.func(args)

@@ -88,3 +88,31 @@ def test_a_setting_of_your_own_is_kept():
     env = {**os.environ, "MALLOC_TRIM_THRESHOLD_": "1000000"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "False"
+
+
+def test_a_training_command_restarts_once_with_the_openblas_setting(monkeypatch):
+    from argparse import Namespace
+
+    from minigan.cli import openblas_reexec_argv
+
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT", raising=False)
+    monkeypatch.delenv("MINIGAN_KERNELS", raising=False)
+    monkeypatch.setattr(sys, "argv", ["minigan", "train", "mnist-mlp"])
+    train = Namespace(command="train")
+    assert openblas_reexec_argv(Namespace(command="gradcheck"), None) is None
+    assert openblas_reexec_argv(train, ["train", "mnist-mlp"]) is None  # called from Python
+    if os.name == "posix":
+        assert openblas_reexec_argv(train, None) == [sys.executable, "-m", "minigan", "train", "mnist-mlp"]
+        assert os.environ["OPENBLAS_THREAD_TIMEOUT"] == "12"
+    assert openblas_reexec_argv(train, None) is None  # set now (by us or by you): no second restart
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT")
+    monkeypatch.setenv("MINIGAN_KERNELS", "numpy")
+    assert openblas_reexec_argv(train, None) is None
+
+
+def test_a_restarted_command_still_reports_bad_input_in_one_line():
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_THREAD_TIMEOUT", "MINIGAN_KERNELS")}
+    out = subprocess.run([sys.executable, "-m", "minigan", "train", "mnist-mlp", "--epochs", "0"],
+                         capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip() == "minigan train: error: epochs (--epochs) must be a positive integer, got 0"

@@ -127,7 +127,7 @@ def tune_process() -> dict:
       kernels that run between products; 2^12 cycles is a few microseconds. OpenBLAS reads
       the variable once, when NumPy is first imported, so setting it here reaches only the
       processes started afterwards (``minigan bench``'s workers). The ``minigan`` command
-      sets it before NumPy loads (minigan.cli.main re-executes itself once to do so).
+      sets it before NumPy loads for `minigan train` (minigan.cli.main re-executes itself once).
 
     A value you set yourself is kept. Nothing here changes any result, only speed.
     Returns what was done: {"openblas_thread_timeout": ..., "memory_reused": bool}.
