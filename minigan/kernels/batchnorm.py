@@ -81,6 +81,13 @@ def _train_backward_numba(dout, xhat, gamma, inv_std, dx, dgamma, dbeta):
 # ----------------------------------------------------------------------------- entry points
 
 
+def as_ncm(a: np.ndarray) -> np.ndarray:
+    """(N, F) -> (N, F, 1) and (N, C, H, W) -> (N, C, H*W), as views when contiguous (sizes
+    spelled out, so that N = 0 works). The same helper as minigan.layers.batchnorm's."""
+    return np.ascontiguousarray(a).reshape(a.shape[0], a.shape[1], int(np.prod(a.shape[2:])))
+
+
+
 def train_forward(x, gamma, beta, eps):
     """Batch statistics and normalised output. x is (N, C, M); returns
     (out, xhat, mean, var, inv_std) with out and xhat (N, C, M) and the rest (C,)."""

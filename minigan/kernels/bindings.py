@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..layers.activations import LeakyReLU
-from ..layers.batchnorm import BatchNorm, as_ncm
+from ..layers.batchnorm import BatchNorm
 from ..layers.conv import Conv2D, ConvTranspose2D
 from ..layers.dense import Dense
 from ..optim import SGD, Adam, Optimizer, RMSProp
 from . import activations, batchnorm, conv, optim, register
+from .batchnorm import as_ncm
 from .matmul import matmul
 
 # ----------------------------------------------------------------------------- Dense
