@@ -10,6 +10,7 @@ import pytest
 
 from minigan.functions import sigmoid, softplus
 from minigan.losses import bce_with_logits, generator_loss
+from minigan.theory import GaussianMixture
 
 
 # ------------------------------------------------------------------------------ numerics
@@ -34,3 +35,11 @@ def test_complex_logits_are_refused():
         generator_loss(np.array([1 + 1j]))
     with pytest.raises(TypeError, match="expected real numbers"):
         sigmoid(np.array([1j]))
+
+
+def test_mixture_std_does_not_cancel():
+    mixture = GaussianMixture([0.5, 0.5], [1e4, 1e4], [1e-4, 1e-4])
+    assert mixture.std == pytest.approx(1e-4, rel=1e-12)
+    two = GaussianMixture([0.25, 0.75], [1e4 - 1, 1e4 + 1], [0.5, 2.0])
+    # total variance: 0.25 * 0.25 + 0.75 * 4 + (the means' spread) 0.25 * 1.5^2 + 0.75 * 0.5^2
+    assert two.std == pytest.approx(np.sqrt(0.0625 + 3 + 0.5625 + 0.1875), rel=1e-12)
