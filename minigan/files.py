@@ -2,6 +2,10 @@
 
 os.replace is atomic on one file system, so a reader (or a run interrupted by Ctrl-C) sees
 either the old file or the new one, never half of one.
+
+``load_npz`` is the reading side: it reads every array of an .npz file at once and turns any
+damage (a truncated, empty or corrupt file, or not an .npz at all) into one ValueError line
+that names the file.
 """
 
 from __future__ import annotations
@@ -40,6 +44,23 @@ def atomic_save_npz(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> N
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_npz(path: str | os.PathLike, what: str = "file") -> dict[str, np.ndarray]:
+    """Every array of an .npz file, read eagerly (so a bad CRC shows here, not later).
+    ``what`` names the kind of file in the messages ('checkpoint', 'model file')."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ValueError(f"{path}: {what} not found")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if not hasattr(f, "files"):  # a single .npy array, not an archive
+                raise ValueError("a single .npy array, not an .npz archive")
+            return {k: f[k] for k in f.files}
+    except Exception as err:  # zipfile.BadZipFile, EOFError, zlib.error, ...: all mean damage
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise ValueError(f"{path}: cannot read this {what}, it is damaged or not an .npz file "
+                         f"({type(err).__name__}: {reason})") from None
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -43,3 +43,120 @@ def test_mixture_std_does_not_cancel():
     two = GaussianMixture([0.25, 0.75], [1e4 - 1, 1e4 + 1], [0.5, 2.0])
     # total variance: 0.25 * 0.25 + 0.75 * 4 + (the means' spread) 0.25 * 1.5^2 + 0.75 * 0.5^2
     assert two.std == pytest.approx(np.sqrt(0.0625 + 3 + 0.5625 + 0.1875), rel=1e-12)
+
+
+# ------------------------------------------------------------------------------ damaged files
+TINY = dict(model="mnist-mlp", epochs=1, train_images=64, batch_size=32, grid=4)
+
+
+@pytest.fixture(scope="module")
+def checkpoint_arrays(tmp_path_factory):
+    """The arrays of a freshly saved (epoch 0) tiny MLP checkpoint, and its path."""
+    from minigan.experiments.mnist import MnistRun, TrainConfig
+
+    path = tmp_path_factory.mktemp("ckpt") / "checkpoint.npz"
+    MnistRun(TrainConfig(**TINY)).save(path)
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}, path
+
+
+def write_npz(path, arrays):
+    np.savez(path, **arrays)
+    return path
+
+
+def with_meta(arrays, change):
+    import json
+
+    meta = json.loads(str(arrays["meta"]))
+    change(meta)
+    return {**arrays, "meta": np.array(json.dumps(meta))}
+
+
+def damaged_files(arrays, good, tmp_path):
+    """(name, path, expected message part) for every kind of damage."""
+    data = good.read_bytes()
+    cases = []
+
+    def add(name, content, expected):
+        path = tmp_path / f"{name}.npz"
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            write_npz(path, content)
+        cases.append((name, path, expected))
+
+    add("truncated", data[: len(data) // 2], "BadZipFile")
+    add("empty", b"", "EOFError")
+    crc = bytearray(data)
+    where = data.index(arrays["G/param/dense_1.W"].tobytes()[4000:4032])  # inside stored weights
+    crc[where] ^= 0xFF  # the member still parses, but its CRC no longer fits
+    add("crc", bytes(crc), "Bad CRC-32")
+    add("no-meta", {k: v for k, v in arrays.items() if k != "meta"}, "no metadata record")
+    add("no-random-states", with_meta(arrays, lambda m: m.pop("random_states")),
+        "metadata 'random_states' missing")
+    add("no-config-model-rng", with_meta(arrays, lambda m: m["random_states"].pop("trainer")),
+        "missing entry 'trainer'")
+    add("deep", {**arrays, "meta": np.array("[" * 100_000 + "]" * 100_000)}, "not valid JSON")
+    add("bad-epochs", with_meta(arrays, lambda m: m["config"].update(epochs="ten")),
+        "invalid configuration: epochs (--epochs) must be a positive integer, got 'ten'")
+    nan = {k: v.copy() for k, v in arrays.items()}
+    nan["G/param/dense.W"][0, 0] = np.nan
+    add("nan-weight", nan, "array 'G/param/dense.W' holds NaN or inf")
+    inf = {k: v.copy() for k, v in arrays.items()}
+    inf["D_state_missing_ok"] = np.zeros(1)
+    inf["D/param/dense.b"][0] = np.inf
+    add("inf-weight", inf, "array 'D/param/dense.b' holds NaN or inf")
+    add("complex-weight", {**arrays, "G/param/dense.W": arrays["G/param/dense.W"] + 1j},
+        "must be real floating point, got dtype complex")
+    add("no-opt-step", {k: v for k, v in arrays.items() if k != "g_opt/t"}, "missing entry 't'")
+    add("nan-opt", {**arrays, "d_opt/m/dense.W": np.full_like(arrays["D/param/dense.W"], np.nan)},
+        "optimizer state d_opt/m/dense.W is not finite")
+    add("short-history", {**arrays, "history/d_loss": np.zeros(3)}, "history/d_loss has shape (3,)")
+    return cases
+
+
+def test_every_damaged_checkpoint_is_one_line_naming_the_file(checkpoint_arrays, tmp_path, capsys):
+    from minigan.cli import main
+    from minigan.experiments.mnist import MnistRun
+
+    arrays, good = checkpoint_arrays
+    MnistRun.load(good)  # the undamaged file loads
+    for name, path, expected in damaged_files(arrays, good, tmp_path):
+        with pytest.raises(ValueError) as info:
+            MnistRun.load(path)
+        message = str(info.value)
+        assert message.startswith(str(path)) and expected in message, (name, message)
+        assert "\n" not in message, name
+    # through the command: exit code 2, one line, no traceback
+    for name, path, _ in damaged_files(arrays, good, tmp_path)[:3]:
+        assert main(["sample", str(path), "--out", str(tmp_path / "g.png")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert str(path) in err and "\n" not in err and "Traceback" not in err, name
+    assert not (tmp_path / "g.png").exists()
+
+
+def test_model_files_refuse_damage_and_non_finite_weights(tmp_path):
+    from minigan.models import mlp_discriminator
+
+    D = mlp_discriminator(seed=1)
+    good = tmp_path / "d.npz"
+    D.save(good)
+    (tmp_path / "cut.npz").write_bytes(good.read_bytes()[:1000])
+    with pytest.raises(ValueError, match=r"cut.npz: cannot read this model file.*BadZipFile"):
+        mlp_discriminator().load(tmp_path / "cut.npz")
+    with np.load(good) as f:
+        arrays = {k: f[k] for k in f.files}
+    before = [p.value.copy() for p in D.parameters()]
+    for bad, expected in ((np.nan, "holds NaN or inf"), (1j, "must be real floating point")):
+        changed = {**arrays, "param/dense_2.b": arrays["param/dense_2.b"] + bad}
+        write_npz(tmp_path / "bad.npz", changed)
+        with pytest.raises(ValueError, match=expected):
+            D.load(tmp_path / "bad.npz")
+        for p, b in zip(D.parameters(), before, strict=True):  # nothing was copied
+            np.testing.assert_array_equal(p.value, b)
+    with pytest.raises(ValueError, match=r"^\S+: saved architecture does not match model 'mlp_generator' "
+                                         r"\(saved: .*; this model: .*\)$"):
+        from minigan.models import mlp_generator
+
+        mlp_generator().load(good)
