@@ -262,7 +262,7 @@ def _cmd_sample(args) -> int:
         raise ValueError(f"--n must be a positive integer, got {args.n}")
     if args.digit is not None and not 0 <= args.digit <= 9:
         raise ValueError(f"--digit must be one of 0-9, got {args.digit}")
-    run = MnistRun.load(args.checkpoint)
+    run = MnistRun.load(args.checkpoint, data=False)  # sampling needs no training data
     z = np.random.default_rng(args.seed).standard_normal((args.n, run.latent_dim), dtype=np.float32)
     labels, what = None, ""
     if args.digit is not None:
@@ -287,7 +287,9 @@ def _cmd_evaluate(args) -> int:
         raise ValueError(f"--n must be an integer >= 2, got {args.n}")
     if args.checkpoint is None and not args.calibrate:
         raise ValueError("give a CHECKPOINT to evaluate, or --calibrate")
-    run = MnistRun.load(args.checkpoint) if args.checkpoint else None  # fail fast on a bad path
+    # fail fast on a bad path; the run's training data are not needed (and may have moved):
+    # the held-out images come from --data-dir
+    run = MnistRun.load(args.checkpoint, data=False) if args.checkpoint else None
     model = metrics.get_classifier(data_dir=args.data_dir)
     report = {"classifier_heldout_accuracy": metrics.accuracy(model, *load_mnist("heldout", args.data_dir))}
     if run is not None:

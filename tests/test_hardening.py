@@ -121,10 +121,10 @@ def test_every_damaged_checkpoint_is_one_line_naming_the_file(checkpoint_arrays,
     from minigan.experiments.mnist import MnistRun
 
     arrays, good = checkpoint_arrays
-    MnistRun.load(good)  # the undamaged file loads
+    MnistRun.load(good, data=False)  # the undamaged file loads
     for name, path, expected in damaged_files(arrays, good, tmp_path):
         with pytest.raises(ValueError) as info:
-            MnistRun.load(path)
+            MnistRun.load(path, data=False)
         message = str(info.value)
         assert message.startswith(str(path)) and expected in message, (name, message)
         assert "\n" not in message, name
@@ -160,3 +160,22 @@ def test_model_files_refuse_damage_and_non_finite_weights(tmp_path):
         from minigan.models import mlp_generator
 
         mlp_generator().load(good)
+
+
+# ------------------------------------------------------------------------------ data folders
+def test_sample_and_evaluate_do_not_need_the_training_data_folder(tmp_path, capsys):
+    from minigan.cli import main
+    from minigan.experiments.mnist import MnistRun, TrainConfig
+
+    run = MnistRun(TrainConfig(**TINY))
+    run.config.data_dir = str(tmp_path / "moved-away")  # as if trained on a folder now gone
+    run.save(tmp_path / "checkpoint.npz")
+    grid = tmp_path / "grid.png"
+    assert main(["sample", str(tmp_path / "checkpoint.npz"), "--n", "4", "--out", str(grid)]) == 0
+    assert grid.stat().st_size > 0
+    loaded = MnistRun.load(tmp_path / "checkpoint.npz", data=False)
+    assert loaded.images is None and loaded.samples().shape == (4, 1, 28, 28)
+    np.testing.assert_array_equal(loaded.samples(), run.samples())
+    # training from it still needs data: the missing folder is named, and --data-dir replaces it
+    with pytest.raises(ValueError, match="moved-away: data directory not found"):
+        MnistRun.load(tmp_path / "checkpoint.npz")

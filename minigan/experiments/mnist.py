@@ -109,13 +109,18 @@ class TrainConfig:
 class MnistRun:
     """Everything a run holds; ``save``/``load`` make it resumable."""
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, data: bool = True):
+        """``data=False`` builds the run without its training images: enough to sample and
+        evaluate (they need no training data, and the data folder a run was trained from may
+        be gone), not to train."""
         self.config = c = config.validate()
         self.conditional = c.model in CONDITIONAL
-        self.images, self.labels = load_mnist("train", c.data_dir)
-        if c.train_images:
-            self.images, self.labels = self.images[: c.train_images], self.labels[: c.train_images]
-        if len(self.images) < c.batch_size:
+        self.images = self.labels = None
+        if data:
+            self.images, self.labels = load_mnist("train", c.data_dir)
+            if c.train_images:
+                self.images, self.labels = self.images[: c.train_images], self.labels[: c.train_images]
+        if data and len(self.images) < c.batch_size:
             raise ValueError(f"batch_size ({c.batch_size}) is larger than the {len(self.images)} "
                              "training images")
         make_G, make_D = MODELS[c.model]
@@ -129,6 +134,8 @@ class MnistRun:
         images, labels = self.images, self.labels
 
         def sample_data(n, r):
+            if images is None:
+                raise RuntimeError("this run was loaded without its training data (data=False)")
             idx = r.choice(len(images), size=n, replace=False)
             return (images[idx], labels[idx].astype(np.int64)) if self.conditional else images[idx]
 
@@ -147,7 +154,7 @@ class MnistRun:
         # the conditional grid asks for 0, 1, ..., 9, 0, 1, ...: one digit per column
         self.fixed_labels = np.arange(c.grid) % N_CLASSES
         self.epoch = 0
-        self.iterations_per_epoch = len(self.images) // c.batch_size
+        self.iterations_per_epoch = len(self.images) // c.batch_size if data else None
 
     # ------------------------------------------------------------------ checkpoints
     def _random_states(self) -> dict:
@@ -174,15 +181,17 @@ class MnistRun:
         atomic_save_npz(path, arrays)
 
     @classmethod
-    def load(cls, path, data_dir: str | None = None) -> MnistRun:
-        """The run saved at ``path``, ready to continue. Any damage (an unreadable file,
+    def load(cls, path, data_dir: str | None = None, data: bool = True) -> MnistRun:
+        """The run saved at ``path``, ready to continue (``data=False``: without its training
+        images, to sample or evaluate; ``data_dir`` replaces the folder it was trained from).
+        Any damage (an unreadable file,
         missing or malformed metadata, arrays that are missing, of the wrong shape, not real
         floating point, NaN or inf) is one ValueError line naming the file."""
         path = os.fspath(path)
         arrays, meta, config = _read_checkpoint(path)
         if data_dir is not None:
             config.data_dir = data_dir
-        run = cls(config)  # a missing data folder is reported as such, not as damage
+        run = cls(config, data=data)  # a missing data folder is reported as such, not as damage
         try:
             run._restore(arrays, meta, path)
         except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
