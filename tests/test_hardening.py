@@ -179,3 +179,206 @@ def test_sample_and_evaluate_do_not_need_the_training_data_folder(tmp_path, caps
     # training from it still needs data: the missing folder is named, and --data-dir replaces it
     with pytest.raises(ValueError, match="moved-away: data directory not found"):
         MnistRun.load(tmp_path / "checkpoint.npz")
+
+
+# ------------------------------------------------------------------------------ run folders
+def quick_train(out, *extra, model="mnist-mlp"):
+    from minigan.cli import main
+
+    return main(["train", model, "--epochs", "1", "--train-images", "64", "--batch-size", "32",
+                 "--no-progress", "--out", str(out), *extra])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A folder holding a finished one-epoch MLP run."""
+    out = tmp_path_factory.mktemp("trained") / "mix"
+    assert quick_train(out) == 0
+    return out
+
+
+def one_line_error(capsys):
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err, err
+    return err
+
+
+def test_train_refuses_an_out_folder_that_holds_a_run(trained, capsys, tmp_path):
+    before = (trained / "checkpoint.npz").read_bytes()
+    frames = sorted(p.name for p in (trained / "samples").iterdir())
+    assert quick_train(trained, model="mnist-conv") == 2
+    assert (f"--out {trained} already holds a run: continue it with minigan train mnist-conv --resume "
+            f"{trained}, or give a new --out folder") in one_line_error(capsys)
+    assert (trained / "checkpoint.npz").read_bytes() == before  # nothing overwritten or added
+    assert sorted(p.name for p in (trained / "samples").iterdir()) == frames
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("keep me")
+    assert quick_train(tmp_path / "notes") == 2
+    assert "is not empty: give a new or empty folder" in one_line_error(capsys)
+    (tmp_path / "file").write_text("x")
+    assert quick_train(tmp_path / "file" / "run") == 2
+    assert "is not a folder" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize("flags", [["--lr-g", "1e-3"], ["--batch-size", "16"], ["--seed", "3"],
+                                   ["--batch-size", "-5"], ["--loss", "saturating", "--k", "2"],
+                                   ["--train-images", "128"], ["--average", "0"]])
+def test_resume_refuses_settings_it_cannot_apply_exactly(flags, trained, capsys):
+    from minigan.cli import main
+
+    assert main(["train", "mnist-mlp", "--resume", str(trained), "--no-progress", *flags]) == 2
+    err = one_line_error(capsys)
+    assert err.startswith(f"minigan train: error: {flags[0]}")
+    assert "a resumed run keeps the settings of its checkpoint" in err
+
+
+def test_resume_refuses_another_out_and_fewer_epochs(trained, capsys, tmp_path):
+    from minigan.cli import main
+
+    resume = ["train", "mnist-mlp", "--resume", str(trained), "--no-progress"]
+    assert main([*resume, "--out", str(tmp_path / "elsewhere")]) == 2
+    assert f"a resumed run writes into its own folder {trained}" in one_line_error(capsys)
+    assert not (tmp_path / "elsewhere").exists()
+    assert main([*resume, "--epochs", "0"]) == 2
+    assert "--epochs must be at least the 1 epochs" in one_line_error(capsys)
+    # the same folder given as --out is fine: nothing left to train at --epochs 1
+    assert main([*resume, "--out", str(trained)]) == 0
+
+
+@pytest.mark.parametrize("flag, value", [("--lr-g", "1e-3"), ("--batch-size", "32"), ("--loss", "saturating"),
+                                         ("--train-images", "64"), ("--average", "0"), ("--d-dropout", "0.1"),
+                                         ("--data-dir", "x"), ("--resume", "x"), ("--epochs", "2")])
+def test_ring_refuses_mnist_flags(flag, value, capsys, tmp_path):
+    from minigan.cli import main
+
+    assert main(["train", "ring", flag, value, "--out", str(tmp_path / "ring")]) == 2
+    assert f"{flag}: not used by the ring" in one_line_error(capsys)
+    assert not (tmp_path / "ring").exists()
+
+
+def test_pack_is_bounded(capsys, tmp_path):
+    from minigan.cli import MAX_PACK, main
+
+    assert main(["train", "ring", "--pack", "100000", "--out", str(tmp_path / "ring")]) == 2
+    assert f"--pack must be at most {MAX_PACK}, got 100000" in one_line_error(capsys)
+
+
+def test_stopped_in_epoch_1_promises_no_checkpoint_and_leaves_no_folder(monkeypatch, capsys, tmp_path):
+    from minigan.experiments.mnist import MnistRun
+    from minigan.gan import TrainingDiverged
+
+    def stop(error):
+        def train_epoch(self, progress=None):
+            raise error
+        return train_epoch
+
+    monkeypatch.setattr(MnistRun, "train_epoch", stop(KeyboardInterrupt()))
+    assert quick_train(tmp_path / "run") == 130
+    err = one_line_error(capsys)
+    assert "before the first checkpoint: nothing was kept" in err and "--resume" not in err
+    assert not (tmp_path / "run").exists()
+    # a NaN (in the data, or anywhere) in epoch 1: the same, with exit code 1
+    monkeypatch.setattr(MnistRun, "train_epoch", stop(TrainingDiverged("training diverged at iteration 1")))
+    (tmp_path / "empty").mkdir()
+    assert quick_train(tmp_path / "empty") == 1
+    err = one_line_error(capsys)
+    assert "diverged at iteration 1. It stopped in epoch 1, before the first checkpoint" in err
+    assert "checkpoint of epoch" not in err
+    assert list((tmp_path / "empty").iterdir()) == []  # emptied again, not removed: it was the user's
+
+
+def test_stopped_after_a_checkpoint_names_it(monkeypatch, capsys, trained):
+    from minigan.cli import main
+    from minigan.experiments.mnist import MnistRun
+
+    def train_epoch(self, progress=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(MnistRun, "train_epoch", train_epoch)
+    before = (trained / "checkpoint.npz").read_bytes()
+    assert main(["train", "mnist-mlp", "--resume", str(trained), "--epochs", "2", "--no-progress"]) == 130
+    err = one_line_error(capsys)
+    assert (f"the checkpoint of epoch 1 is intact: continue with minigan train mnist-mlp --resume "
+            f"{trained}") in err
+    assert (trained / "checkpoint.npz").read_bytes() == before
+
+
+# ------------------------------------------------------------------------------ Ctrl-C
+def interrupt(args, cwd, ready_stream="stderr", ready=rb"\| *[1-9]\d*/", timeout=60):
+    """Run `python -m minigan ARGS` in cwd, send SIGINT once it shows it is working (output on
+    ``ready_stream`` matching ``ready``: by default a progress bar past its first iteration),
+    and return (exit code, stderr)."""
+    import os
+    import re
+    import selectors
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.getcwd()}
+    proc = subprocess.Popen([sys.executable, "-m", "minigan", *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    stream = getattr(proc, ready_stream)
+    selector = selectors.DefaultSelector()
+    selector.register(stream, selectors.EVENT_READ)
+    try:
+        first, end = b"", time.monotonic() + timeout
+        while not re.search(ready, first):
+            assert selector.select(end - time.monotonic()), f"not ready within {timeout} s: {first!r}"
+            chunk = os.read(stream.fileno(), 4096)
+            assert chunk, f"ended before it was ready: {first!r}"
+            first += chunk
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = (first if ready_stream == "stderr" else b"").decode() + err.decode()
+    return proc.returncode, text
+
+
+def test_ctrl_c_in_compare_losses_is_one_line_and_leaves_no_folder(tmp_path):
+    code, err = interrupt(["compare-losses", "--steps", "100000", "--seeds", "1"], cwd=tmp_path)
+    assert code == 130, err
+    assert err.strip().splitlines()[-1] == "minigan compare-losses: interrupted"
+    assert "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # the output folder is made only after the work
+
+
+def test_ctrl_c_in_epoch_1_of_train(tmp_path):
+    code, err = interrupt(["train", "mnist-mlp", "--train-images", "4096", "--epochs", "1",
+                           "--no-progress", "--out", "run"], cwd=tmp_path, ready_stream="stdout",
+                           ready=b"training mnist-mlp")
+    assert code == 130, err
+    assert "Traceback" not in err and "before the first checkpoint: nothing was kept" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_unwritable_output_is_found_before_the_work(tmp_path, capsys):
+    from minigan.cli import main
+
+    (tmp_path / "file").write_text("x")
+    for args in (["compare-losses", "--out", str(tmp_path / "file" / "out")],
+                 ["wgan-critic", "--out", str(tmp_path / "file" / "out")],
+                 ["train", "ring", "--out", str(tmp_path / "file" / "out")],
+                 ["sample", "missing.npz", "--out", str(tmp_path / "file" / "grid.png")]):
+        assert main(args) == 2
+        err = one_line_error(capsys)
+        assert f"{tmp_path / 'file'} is not a folder" in err, err
+
+
+def test_sample_refuses_a_suffix_it_would_not_write(capsys, tmp_path):
+    from minigan.cli import main
+
+    for name in ("grid.jpg", "grid", "grid.PDF"):
+        assert main(["sample", "missing.npz", "--out", str(tmp_path / name)]) == 2
+        assert f"--out must name a .png file, got '{tmp_path / name}'" in one_line_error(capsys)
+
+
+def test_evaluate_n_is_bounded_by_the_held_out_images(capsys):
+    from minigan.cli import main
+
+    assert main(["evaluate", "--calibrate", "--n", "3000"]) == 2
+    assert "--n must be at most the 2,000 held-out images the samples are compared with, got 3,000" \
+        in one_line_error(capsys)
