@@ -382,3 +382,26 @@ def test_evaluate_n_is_bounded_by_the_held_out_images(capsys):
     assert main(["evaluate", "--calibrate", "--n", "3000"]) == 2
     assert "--n must be at most the 2,000 held-out images the samples are compared with, got 3,000" \
         in one_line_error(capsys)
+
+
+# ------------------------------------------------------------------------------ temp files
+def test_stale_temp_files_of_killed_writes_are_cleaned_on_the_next_write(tmp_path):
+    import subprocess
+    import sys
+
+    from minigan.files import atomic_write_bytes
+
+    target = tmp_path / "checkpoint.npz"
+    # a finished process (its pid no longer runs) that left a temporary file behind
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    stale = tmp_path / f".tmp-checkpoint.npz-{int(dead.stdout)}-abc123"
+    stale.write_bytes(b"half a checkpoint")
+    alive = tmp_path / f".tmp-checkpoint.npz-{1}-xyz"  # pid 1 runs: a concurrent writer, kept
+    alive.write_bytes(b"in progress")
+    other = tmp_path / f".tmp-losses.png-{int(dead.stdout)}-abc"  # another target: not this write's
+    other.write_bytes(b"x")
+    atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert not stale.exists() and alive.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, alive.name, other.name])
