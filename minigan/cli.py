@@ -223,6 +223,7 @@ def _cmd_train_ring(args) -> int:
 _MNIST_FLAGS = ("seed", "batch_size", "lr_g", "lr_d", "lr_decay", "beta1", "beta2", "loss", "k",
                 "real_label", "d_dropout", "average", "train_images")
 MAX_PACK = 64
+MAX_SAMPLES = 10_000  # `sample` draws one grid image: 100 x 100 digits is already 3,000 pixels wide
 
 
 def _given(args, names) -> list[str]:
@@ -367,8 +368,8 @@ def _cmd_sample(args) -> int:
     from . import plots
     from .experiments.mnist import MnistRun
 
-    if args.n < 1:
-        raise ValueError(f"--n must be a positive integer, got {args.n}")
+    if not 1 <= args.n <= MAX_SAMPLES:  # one grid image; a million would only exhaust memory
+        raise ValueError(f"--n must be an integer from 1 to {MAX_SAMPLES:,}, got {args.n}")
     if args.digit is not None and not 0 <= args.digit <= 9:
         raise ValueError(f"--digit must be one of 0-9, got {args.digit}")
     if os.path.splitext(args.out)[1].lower() != ".png":  # the grid is PNG: no other bytes behind a name
@@ -458,6 +459,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -477,7 +488,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Compare every layer's, loss's and seed model's backward "
                                    "pass with central differences in float64.")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--seed", type=int, default=0, help="seed for inputs and weights (0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed for inputs and weights (0)")
     p.add_argument("--entries", type=_positive_int, default=12,
                    help="entries sampled per parameter array of the big models (12)")
     p.add_argument("--tol", type=_positive_float, default=1e-7,
@@ -585,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="draw a grid of samples from a training checkpoint")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint.npz written by minigan train")
     p.add_argument("--n", type=int, default=64, help="number of samples (64)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise (0)")
     p.add_argument("--out", default="grid.png", help="output PNG (grid.png)")
     p.add_argument("--digit", type=int, default=None,
                    help="draw only this digit, 0-9 (mnist-cgan; default: 0-9 in columns)")
@@ -597,7 +608,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "confidence; --calibrate prints the reference table.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", nargs="?", help="a checkpoint.npz")
     p.add_argument("--n", type=int, default=2000, help="samples to compare (2000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise (0)")
     p.add_argument("--calibrate", action="store_true",
                    help="also measure real, noisy-real and untrained-generator images")
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")

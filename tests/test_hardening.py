@@ -405,3 +405,29 @@ def test_stale_temp_files_of_killed_writes_are_cleaned_on_the_next_write(tmp_pat
     assert target.read_bytes() == b"new"
     assert not stale.exists() and alive.exists() and other.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([target.name, alive.name, other.name])
+
+
+# ------------------------------------------------------------------------------ other flags
+@pytest.mark.parametrize("args, message", [
+    (["train", "mnist-mlp", "--seed", "-1"], "seed (--seed) must be a non-negative integer, got -1"),
+    (["train", "mnist-mlp", "--train-images", "9000"],
+     "train_images (--train-images) must be at most the 8,000 training images, got 9,000"),
+    (["sample", "missing.npz", "--n", "100000000"], "--n must be an integer from 1 to 10,000, got 100000000"),
+])
+def test_other_bad_values_are_one_line(args, message, capsys, tmp_path):
+    from minigan.cli import main
+
+    out = ["--out", str(tmp_path / ("run" if args[0] == "train" else "g.png"))]
+    assert main([*args, *out]) == 2
+    assert message in one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("command", [["sample", "x.npz"], ["evaluate", "--calibrate"], ["gradcheck"]])
+def test_negative_seeds_are_refused_by_the_parser(command, capsys):
+    from minigan.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main([*command, "--seed", "-1"])
+    assert info.value.code == 2
+    assert "--seed: expected a non-negative integer, got '-1'" in capsys.readouterr().err

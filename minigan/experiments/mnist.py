@@ -102,6 +102,8 @@ class TrainConfig:
         need(0 <= self.lr_decay <= 1, "lr_decay", self.lr_decay, "in [0, 1] (0: constant learning rates)")
         need(isinstance(self.train_images, int) and self.train_images >= 0, "train_images",
              self.train_images, "a non-negative integer")
+        need(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0, "seed",
+             self.seed, "a non-negative integer")
         self.loss = normalise_generator_loss(self.loss)
         return self
 
@@ -118,6 +120,9 @@ class MnistRun:
         self.images = self.labels = None
         if data:
             self.images, self.labels = load_mnist("train", c.data_dir)
+            if c.train_images > len(self.images):  # taking "the first n" of fewer would hide it
+                raise ValueError(f"train_images (--train-images) must be at most the {len(self.images):,} "
+                                 f"training images, got {c.train_images:,}")
             if c.train_images:
                 self.images, self.labels = self.images[: c.train_images], self.labels[: c.train_images]
         if data and len(self.images) < c.batch_size:
