@@ -317,8 +317,11 @@ def interrupt(args, cwd, ready_stream="stderr", ready=rb"\| *[1-9]\d*/", timeout
     import time
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONPATH": os.getcwd()}
+    # SIGINT's default action in the child even if this process was started with it ignored
+    # (a background job): Python then installs its KeyboardInterrupt handler
     proc = subprocess.Popen([sys.executable, "-m", "minigan", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     stream = getattr(proc, ready_stream)
     selector = selectors.DefaultSelector()
     selector.register(stream, selectors.EVENT_READ)
