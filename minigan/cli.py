@@ -56,6 +56,16 @@ def _check_writable(folder: str, flag: str = "--out") -> None:
         raise ValueError(f"{flag} {folder}: cannot write in {probe} ({err.strerror})") from None
 
 
+def _check_output(out: str | None) -> None:
+    """Before any work: the output folder (``out``, or runs/) can be written, and an ``out``
+    that already holds results (a summary.json) is refused rather than overwritten."""
+    import os
+
+    if out is not None and os.path.exists(os.path.join(out, "summary.json")):
+        raise ValueError(f"--out {out} already holds results (summary.json): give a new folder")
+    _check_writable(out or "runs")
+
+
 @contextlib.contextmanager
 def _output_folder(out: str | None, prefix: str):
     """The folder results are written to, created only now (after the work): ``out``, or a
@@ -95,7 +105,7 @@ def _cmd_compare_losses(args) -> int:
         d_optimizer=args.d_optimizer, g_optimizer=args.g_optimizer,
         losses=tuple(x.strip() for x in args.losses.split(",") if x.strip()),
     ).validate()  # bad values fail here, before any folder is made
-    _check_writable(args.out or "runs")
+    _check_output(args.out)
     results = compare_losses(config, progress=not args.no_progress)
     summary = summarise(results)
     runs = results["runs"]
@@ -161,7 +171,7 @@ def _cmd_wgan_critic(args) -> int:
     if not all(np.isfinite(mus)):
         raise ValueError(f"--mus must be finite numbers, got {args.mus!r}")
     config = WGAN1DConfig(seed=args.seed).validate()
-    _check_writable(args.out or "runs")
+    _check_output(args.out)
     summary = summarise(mus, config)
     with _output_folder(args.out, "wgan-critic") as folder:
         plots.save(plots.critic_vs_jsd(summary), os.path.join(folder, "critic_vs_jsd.png"))
@@ -198,7 +208,7 @@ def _cmd_train_ring(args) -> int:
         config = replace(config, steps=args.steps)
     config.validate()
     packs = sorted({1, config.pack}) if args.compare else [config.pack]
-    _check_writable(args.out or "runs")
+    _check_output(args.out)
     runs = {}
     with tqdm(total=config.steps * len(packs), unit="it", disable=args.no_progress, desc="ring") as bar:
         for pack in packs:

@@ -434,3 +434,13 @@ def test_negative_seeds_are_refused_by_the_parser(command, capsys):
         main([*command, "--seed", "-1"])
     assert info.value.code == 2
     assert "--seed: expected a non-negative integer, got '-1'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", [["compare-losses"], ["wgan-critic"], ["train", "ring"]])
+def test_results_in_an_out_folder_are_not_overwritten(command, capsys, tmp_path):
+    from minigan.cli import main
+
+    (tmp_path / "summary.json").write_text("{}")
+    assert main([*command, "--out", str(tmp_path)]) == 2
+    assert f"--out {tmp_path} already holds results (summary.json)" in one_line_error(capsys)
+    assert (tmp_path / "summary.json").read_text() == "{}"
