@@ -304,9 +304,9 @@ def _cmd_train(args) -> int:
                 raise ValueError(f"--out {folder} is not empty: give a new or empty folder")
         _check_writable(folder)
         run = MnistRun(config)
+        created = args.out is None or not os.path.exists(folder)  # removed again if nothing is kept
         if args.out is None:
             folder = _fresh_folder("runs", f"train-{args.model}")
-        created = not os.path.exists(folder)
         saved_epoch = None  # no checkpoint yet
     checkpoint = os.path.join(folder, "checkpoint.npz")
 

@@ -264,6 +264,7 @@ def test_pack_is_bounded(capsys, tmp_path):
 
 
 def test_stopped_in_epoch_1_promises_no_checkpoint_and_leaves_no_folder(monkeypatch, capsys, tmp_path):
+    from minigan.cli import main
     from minigan.experiments.mnist import MnistRun
     from minigan.gan import TrainingDiverged
 
@@ -277,6 +278,11 @@ def test_stopped_in_epoch_1_promises_no_checkpoint_and_leaves_no_folder(monkeypa
     err = one_line_error(capsys)
     assert "before the first checkpoint: nothing was kept" in err and "--resume" not in err
     assert not (tmp_path / "run").exists()
+    # the same without --out: the fresh folder under runs/ goes again
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "mnist-mlp", "--epochs", "1", "--train-images", "64", "--no-progress"]) == 130
+    assert "nothing was kept" in one_line_error(capsys)
+    assert list((tmp_path / "runs").iterdir()) == []
     # a NaN (in the data, or anywhere) in epoch 1: the same, with exit code 1
     monkeypatch.setattr(MnistRun, "train_epoch", stop(TrainingDiverged("training diverged at iteration 1")))
     (tmp_path / "empty").mkdir()
