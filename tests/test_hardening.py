@@ -450,3 +450,17 @@ def test_results_in_an_out_folder_are_not_overwritten(command, capsys, tmp_path)
     assert main([*command, "--out", str(tmp_path)]) == 2
     assert f"--out {tmp_path} already holds results (summary.json)" in one_line_error(capsys)
     assert (tmp_path / "summary.json").read_text() == "{}"
+
+
+def test_resume_refuses_other_training_data(trained, tmp_path):
+    from minigan.experiments.mnist import MnistRun
+
+    with np.load(trained / "checkpoint.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    # as if the data folder now held other images: 128 instead of the 64 it trained on
+    changed = with_meta(arrays, lambda m: m["config"].update(train_images=128))
+    write_npz(tmp_path / "checkpoint.npz", changed)
+    with pytest.raises(ValueError, match=r"the run did 2 iterations in 1 epochs, but its training data "
+                                         r"now give 4 per epoch \(128 images\)"):
+        MnistRun.load(tmp_path / "checkpoint.npz")
+    assert MnistRun.load(tmp_path / "checkpoint.npz", data=False).epoch == 1  # sampling is fine

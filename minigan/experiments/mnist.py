@@ -201,6 +201,11 @@ class MnistRun:
             run._restore(arrays, meta, path)
         except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
             raise ValueError(f"{path}: damaged checkpoint ({_describe(err)})") from None
+        if data and run.trainer.iteration != run.epoch * run.iterations_per_epoch:
+            # other data (another --data-dir) would silently make it another run
+            raise ValueError(f"{path}: the run did {run.trainer.iteration} iterations in {run.epoch} "
+                             f"epochs, but its training data now give {run.iterations_per_epoch} per "
+                             f"epoch ({len(run.images):,} images): not the data it was trained on")
         return run
 
     def _restore(self, arrays: dict, meta: dict, path: str) -> None:
