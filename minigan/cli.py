@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 
@@ -36,6 +37,54 @@ def _fresh_folder(parent: str, prefix: str) -> str:
     return folder
 
 
+def _check_writable(folder: str, flag: str = "--out") -> None:
+    """Before any work: can ``folder`` (existing or to be created) take files? Walks up to the
+    nearest existing ancestor and tries a temporary file there; creates nothing that stays."""
+    import os
+    import tempfile
+
+    folder = os.path.abspath(folder)
+    probe = folder
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise ValueError(f"{flag} {folder}: {probe} is not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=probe):
+            pass
+    except OSError as err:
+        raise ValueError(f"{flag} {folder}: cannot write in {probe} ({err.strerror})") from None
+
+
+def _check_output(out: str | None) -> None:
+    """Before any work: the output folder (``out``, or runs/) can be written, and an ``out``
+    that already holds results (a summary.json) is refused rather than overwritten."""
+    import os
+
+    if out is not None and os.path.exists(os.path.join(out, "summary.json")):
+        raise ValueError(f"--out {out} already holds results (summary.json): give a new folder")
+    _check_writable(out or "runs")
+
+
+@contextlib.contextmanager
+def _output_folder(out: str | None, prefix: str):
+    """The folder results are written to, created only now (after the work): ``out``, or a
+    fresh one under runs/. If writing fails or is interrupted, a folder this call created is
+    removed again, so no empty or half-written folder is left."""
+    import os
+    import shutil
+
+    created = out is None or not os.path.exists(out)
+    folder = out or _fresh_folder("runs", prefix)
+    os.makedirs(folder, exist_ok=True)
+    try:
+        yield folder
+    except BaseException:
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
 def _cmd_compare_losses(args) -> int:
     import os
 
@@ -56,24 +105,22 @@ def _cmd_compare_losses(args) -> int:
         d_optimizer=args.d_optimizer, g_optimizer=args.g_optimizer,
         losses=tuple(x.strip() for x in args.losses.split(",") if x.strip()),
     ).validate()  # bad values fail here, before any folder is made
-    folder = args.out or _fresh_folder("runs", "compare-losses")
-    if args.out:
-        os.makedirs(folder, exist_ok=True)
+    _check_output(args.out)
     results = compare_losses(config, progress=not args.no_progress)
     summary = summarise(results)
-    summary["output_dir"] = os.path.abspath(folder)
-    text = format_summary(summary)
-
     runs = results["runs"]
     p_data = Gaussian(config.data_mean, config.data_std).pdf
     title = (f"p_data = N({config.data_mean:g}, {config.data_std:g}²), generator starting at "
              f"{config.data_mean + config.offset:g}; seed 0")
-    plots.save(plots.figure1_panels({loss: rs[0]["snapshots"] for loss, rs in runs.items()},
-                                    p_data, title), os.path.join(folder, "figure1.png"))
-    plots.save(plots.training_curves(runs, f"{config.seeds} seeds, thin lines; medians, thick"),
-               os.path.join(folder, "training_curves.png"))
-    save_json(os.path.join(folder, "summary.json"), summary)
-    atomic_write_text(os.path.join(folder, "summary.txt"), text + "\n")
+    with _output_folder(args.out, "compare-losses") as folder:
+        summary["output_dir"] = os.path.abspath(folder)
+        text = format_summary(summary)
+        plots.save(plots.figure1_panels({loss: rs[0]["snapshots"] for loss, rs in runs.items()},
+                                        p_data, title), os.path.join(folder, "figure1.png"))
+        plots.save(plots.training_curves(runs, f"{config.seeds} seeds, thin lines; medians, thick"),
+                   os.path.join(folder, "training_curves.png"))
+        save_json(os.path.join(folder, "summary.json"), summary)
+        atomic_write_text(os.path.join(folder, "summary.txt"), text + "\n")
 
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -121,12 +168,14 @@ def _cmd_wgan_critic(args) -> int:
             mus = tuple(float(m) for m in args.mus.split(","))
         except ValueError:
             raise ValueError(f"--mus must be comma-separated numbers, got {args.mus!r}") from None
+    if not all(np.isfinite(mus)):
+        raise ValueError(f"--mus must be finite numbers, got {args.mus!r}")
     config = WGAN1DConfig(seed=args.seed).validate()
+    _check_output(args.out)
     summary = summarise(mus, config)
-    folder = args.out or _fresh_folder("runs", "wgan-critic")
-    os.makedirs(folder, exist_ok=True)
-    plots.save(plots.critic_vs_jsd(summary), os.path.join(folder, "critic_vs_jsd.png"))
-    save_json(os.path.join(folder, "summary.json"), summary)
+    with _output_folder(args.out, "wgan-critic") as folder:
+        plots.save(plots.critic_vs_jsd(summary), os.path.join(folder, "critic_vs_jsd.png"))
+        save_json(os.path.join(folder, "summary.json"), summary)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -146,42 +195,67 @@ def _cmd_train_ring(args) -> int:
     from .experiments.ring import RingConfig, format_summary, summarise, train_ring
     from .files import save_json
 
-    ignored = [flag for flag, value in (("--epochs", args.epochs), ("--resume", args.resume),
-                                        ("--data-dir", args.data_dir)) if value is not None]
+    ignored = _given(args, ("epochs", "resume", "data_dir", *_MNIST_FLAGS[1:]))  # all but --seed
     if ignored:
-        raise ValueError(f"{', '.join(ignored)}: not used by the ring (it takes --pack, --steps, --seed)")
-    config = RingConfig(pack=args.pack, seed=args.seed)
+        raise ValueError(f"{', '.join(ignored)}: not used by the ring (it takes --pack, --steps, "
+                         "--seed, --compare, --out)")
+    pack = 1 if args.pack is None else args.pack
+    if isinstance(pack, int) and pack > MAX_PACK:
+        # D's input and every batch grow with the pack (100,000 took 15 GB); PacGAN uses 2-4
+        raise ValueError(f"--pack must be at most {MAX_PACK}, got {pack}")
+    config = RingConfig(pack=pack, seed=0 if args.seed is None else args.seed)
     if args.steps is not None:
         config = replace(config, steps=args.steps)
     config.validate()
     packs = sorted({1, config.pack}) if args.compare else [config.pack]
-    folder = args.out or _fresh_folder("runs", "train-ring")
-    os.makedirs(folder, exist_ok=True)
+    _check_output(args.out)
     runs = {}
     with tqdm(total=config.steps * len(packs), unit="it", disable=args.no_progress, desc="ring") as bar:
         for pack in packs:
             runs[pack] = train_ring(replace(config, pack=pack), bar)
     label = {p: "vanilla GAN (pack 1)" if p == 1 else f"packed D (pack {p})" for p in packs}
     centres = runs[packs[0]]["centres"]
-    plots.save(plots.ring_samples({label[p]: r["snapshots"] for p, r in runs.items()}, centres),
-               os.path.join(folder, "samples.png"))
-    plots.save(plots.mode_histogram({label[p]: r["coverage"] for p, r in runs.items()}),
-               os.path.join(folder, "modes.png"))
     rows = [summarise(r) for r in runs.values()]
-    save_json(os.path.join(folder, "summary.json"), {"runs": rows})
+    with _output_folder(args.out, "train-ring") as folder:
+        plots.save(plots.ring_samples({label[p]: r["snapshots"] for p, r in runs.items()}, centres),
+                   os.path.join(folder, "samples.png"))
+        plots.save(plots.mode_histogram({label[p]: r["coverage"] for p, r in runs.items()}),
+                   os.path.join(folder, "modes.png"))
+        save_json(os.path.join(folder, "summary.json"), {"runs": rows})
     print(format_summary(rows))
     print(f"figures samples.png (points over training) and modes.png (mode shares over training), "
           f"summary.json in {folder}/")
     return 0
 
 
+# the MNIST training flags (argparse leaves each at None unless given; TrainConfig fills
+# the defaults); --seed first, as the ring takes it too
+_MNIST_FLAGS = ("seed", "batch_size", "lr_g", "lr_d", "lr_decay", "beta1", "beta2", "loss", "k",
+                "real_label", "d_dropout", "average", "train_images")
+MAX_PACK = 64
+MAX_SAMPLES = 10_000  # `sample` draws one grid image: 100 x 100 digits is already 3,000 pixels wide
+
+
+def _given(args, names) -> list[str]:
+    """The flags among ``names`` that were given on the command line (not None)."""
+    return ["--" + n.replace("_", "-") for n in names if getattr(args, n) is not None]
+
+
+def _run_holds(folder: str) -> bool:
+    import os
+
+    return any(os.path.exists(os.path.join(folder, name))
+               for name in ("checkpoint.npz", "samples", "samples.gif", "losses.png"))
+
+
 def _cmd_train(args) -> int:
     import os
+    import shutil
     import time
 
     if args.model == "ring":
         return _cmd_train_ring(args)
-    for flag, value in (("--pack", args.pack != 1), ("--steps", args.steps is not None),
+    for flag, value in (("--pack", args.pack is not None), ("--steps", args.steps is not None),
                         ("--compare", args.compare)):
         if value:
             raise ValueError(f"{flag} applies to the ring only (minigan train ring {flag} ...)")
@@ -193,33 +267,68 @@ def _cmd_train(args) -> int:
     from .gan import TrainingDiverged
 
     if args.resume:
+        # A resumed run continues bit for bit, so every setting comes from its checkpoint:
+        # a changed rate, batch size or seed would silently make it another run. Refused.
+        fixed = _given(args, _MNIST_FLAGS)
+        if fixed:
+            raise ValueError(f"{', '.join(fixed)}: a resumed run keeps the settings of its checkpoint "
+                             "(so that it continues bit for bit); only --epochs and --data-dir can be "
+                             "given with --resume. Start a new run to change them")
         path = os.path.join(args.resume, "checkpoint.npz") if os.path.isdir(args.resume) else args.resume
+        folder = os.path.dirname(os.path.abspath(path))
+        if args.out is not None and os.path.abspath(args.out) != folder:
+            raise ValueError(f"--out {args.out}: a resumed run writes into its own folder {folder}; "
+                             "leave out --out")
         run = MnistRun.load(path, args.data_dir)
         if run.config.model != args.model:
             raise ValueError(f"--resume: {path} holds a {run.config.model} run, not {args.model}")
         if args.epochs is not None:
+            if args.epochs < max(run.epoch, 1):
+                raise ValueError(f"--epochs must be at least the {run.epoch} epochs {path} has done, "
+                                 f"got {args.epochs}")
             run.config.epochs = args.epochs
-        folder = os.path.dirname(os.path.abspath(path))
+        _check_writable(folder)
+        created, saved_epoch = False, run.epoch  # the epoch of the checkpoint on disk
     else:
-        config = TrainConfig(
-            model=args.model, epochs=args.epochs,
-            batch_size=args.batch_size, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1,
-            beta2=args.beta2, loss=args.loss, k=args.k, seed=args.seed,
-            train_images=args.train_images, data_dir=args.data_dir,
-            real_label=args.real_label, d_dropout=args.d_dropout, average=args.average,
-            lr_decay=args.lr_decay).validate()
+        given = {name: getattr(args, name) for name in ("epochs", "data_dir", *_MNIST_FLAGS)
+                 if getattr(args, name) is not None}
+        config = TrainConfig(model=args.model, **given).validate()
+        folder = args.out or os.path.join("runs", f"train-{args.model}-{time.strftime('%Y%m%d-%H%M%S')}")
+        if args.out is not None and os.path.exists(folder):
+            if not os.path.isdir(folder):
+                raise ValueError(f"--out {folder}: exists and is not a folder")
+            if _run_holds(folder):
+                raise ValueError(f"--out {folder} already holds a run: continue it with minigan train "
+                                 f"{args.model} --resume {folder}, or give a new --out folder")
+            if os.listdir(folder):
+                raise ValueError(f"--out {folder} is not empty: give a new or empty folder")
+        _check_writable(folder)
         run = MnistRun(config)
-        folder = args.out or _fresh_folder("runs", f"train-{args.model}")
-    os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
+        created = args.out is None or not os.path.exists(folder)  # removed again if nothing is kept
+        if args.out is None:
+            folder = _fresh_folder("runs", f"train-{args.model}")
+        saved_epoch = None  # no checkpoint yet
     checkpoint = os.path.join(folder, "checkpoint.npz")
+
+    def nothing_kept() -> str:
+        """Remove the outputs of a run stopped before its first checkpoint; say so."""
+        if created:
+            shutil.rmtree(folder, ignore_errors=True)
+        else:  # an empty folder given with --out: empty it again
+            for name in os.listdir(folder):
+                target = os.path.join(folder, name)
+                shutil.rmtree(target) if os.path.isdir(target) else os.remove(target)
+        return f"it stopped in epoch {run.epoch + 1}, before the first checkpoint: nothing was kept"
+
     remaining = run.config.epochs - run.epoch
-    print(f"training {run.config.model}: {len(run.images)} images, batch {run.config.batch_size}, "
-          f"{run.iterations_per_epoch} iterations per epoch, epochs {run.epoch + 1}-{run.config.epochs}; "
-          f"output in {folder}/")
-    start = time.perf_counter()
-    bar = tqdm(total=max(remaining, 0) * run.iterations_per_epoch, unit="it", disable=args.no_progress,
-               desc=run.config.model)
-    try:
+    start, bar = time.perf_counter(), None
+    try:  # from the folder's creation on, so that a Ctrl-C at any point is handled below
+        os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
+        print(f"training {run.config.model}: {len(run.images)} images, batch {run.config.batch_size}, "
+              f"{run.iterations_per_epoch} iterations per epoch, epochs {run.epoch + 1}-{run.config.epochs}; "
+              f"output in {folder}/", flush=True)
+        bar = tqdm(total=max(remaining, 0) * run.iterations_per_epoch, unit="it", disable=args.no_progress,
+                   desc=run.config.model)
         while run.epoch < run.config.epochs:
             means = run.train_epoch(bar)
             plots.save(plots.sample_grid(run.samples(), f"{run.config.model}, epoch {run.epoch}",
@@ -228,26 +337,35 @@ def _cmd_train(args) -> int:
             plots.save(plots.gan_losses(run.trainer.history, run.iterations_per_epoch, run.config.model),
                        os.path.join(folder, "losses.png"))
             run.save(checkpoint)
+            saved_epoch = run.epoch
             rates = (f", lr x{run.trainer.g_opt.lr / run.config.lr_g:.2f}"
                      if run.config.lr_decay else "")  # the decay's factor at the epoch's end
             bar.write(f"epoch {run.epoch}: D loss {means['d_loss']:.3f}, G loss {means['g_loss']:.3f}, "
                       f"D(x) {means['d_real']:.2f}, D(G(z)) {means['d_fake']:.2f}{rates}")
     except KeyboardInterrupt:
-        bar.close()
-        print(f"\ninterrupted; the checkpoint of epoch {run.epoch} is intact: continue with "
-              f"minigan train {run.config.model} --resume {folder}", file=sys.stderr)
+        if bar is not None:
+            bar.close()
+        if saved_epoch is None:
+            print(f"\nminigan train: interrupted; {nothing_kept()}", file=sys.stderr)
+        else:
+            print(f"\nminigan train: interrupted; the checkpoint of epoch {saved_epoch} is intact: continue "
+                  f"with minigan train {run.config.model} --resume {folder}", file=sys.stderr)
         return 130
     except TrainingDiverged as err:
-        bar.close()
-        print(f"minigan train: {err}. The checkpoint of epoch {run.epoch} was kept.", file=sys.stderr)
+        if bar is not None:
+            bar.close()
+        kept = (nothing_kept() if saved_epoch is None else
+                f"the checkpoint of epoch {saved_epoch} in {folder} was kept")
+        print(f"minigan train: {err}. {kept[0].upper()}{kept[1:]}", file=sys.stderr)
         return 1
     bar.close()
-    frames = sorted(f for f in os.listdir(os.path.join(folder, "samples")) if f.endswith(".png"))
+    # this run's frames only: a grid written just before an interruption may lie beyond it
+    frames = [os.path.join(folder, "samples", f"epoch_{e:03d}.png") for e in range(1, run.epoch + 1)]
+    frames = [f for f in frames if os.path.exists(f)]
     if frames:
         from PIL import Image
 
-        grids = [np.asarray(Image.open(os.path.join(folder, "samples", f)).convert("L")) / 255.0
-                 for f in frames]
+        grids = [np.asarray(Image.open(f).convert("L")) / 255.0 for f in frames]
         plots.save_gif(grids, os.path.join(folder, "samples.gif"))
     print(f"done in {time.perf_counter() - start:.1f} s; checkpoint, losses.png, samples/ and "
           f"samples.gif in {folder}/")
@@ -255,14 +373,19 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_sample(args) -> int:
+    import os
+
     from . import plots
     from .experiments.mnist import MnistRun
 
-    if args.n < 1:
-        raise ValueError(f"--n must be a positive integer, got {args.n}")
+    if not 1 <= args.n <= MAX_SAMPLES:  # one grid image; a million would only exhaust memory
+        raise ValueError(f"--n must be an integer from 1 to {MAX_SAMPLES:,}, got {args.n}")
     if args.digit is not None and not 0 <= args.digit <= 9:
         raise ValueError(f"--digit must be one of 0-9, got {args.digit}")
-    run = MnistRun.load(args.checkpoint)
+    if os.path.splitext(args.out)[1].lower() != ".png":  # the grid is PNG: no other bytes behind a name
+        raise ValueError(f"--out must name a .png file, got {args.out!r}")
+    _check_writable(os.path.dirname(os.path.abspath(args.out)))
+    run = MnistRun.load(args.checkpoint, data=False)  # sampling needs no training data
     z = np.random.default_rng(args.seed).standard_normal((args.n, run.latent_dim), dtype=np.float32)
     labels, what = None, ""
     if args.digit is not None:
@@ -287,11 +410,17 @@ def _cmd_evaluate(args) -> int:
         raise ValueError(f"--n must be an integer >= 2, got {args.n}")
     if args.checkpoint is None and not args.calibrate:
         raise ValueError("give a CHECKPOINT to evaluate, or --calibrate")
-    run = MnistRun.load(args.checkpoint) if args.checkpoint else None  # fail fast on a bad path
+    # fail fast on a bad path; the run's training data are not needed (and may have moved):
+    # the held-out images come from --data-dir
+    run = MnistRun.load(args.checkpoint, data=False) if args.checkpoint else None
+    heldout = load_mnist("heldout", args.data_dir)
+    if args.n > len(heldout[0]):  # the table says "against N held-out images": it must be true
+        raise ValueError(f"--n must be at most the {len(heldout[0]):,} held-out images the samples are "
+                         f"compared with, got {args.n:,}")
     model = metrics.get_classifier(data_dir=args.data_dir)
-    report = {"classifier_heldout_accuracy": metrics.accuracy(model, *load_mnist("heldout", args.data_dir))}
+    report = {"classifier_heldout_accuracy": metrics.accuracy(model, *heldout)}
     if run is not None:
-        reference, _ = metrics.classify(model, load_mnist("heldout", args.data_dir)[0][: args.n])
+        reference, _ = metrics.classify(model, heldout[0][: args.n])
         z = np.random.default_rng(args.seed).standard_normal((args.n, run.latent_dim), dtype=np.float32)
         # a conditional model is asked for each digit equally often; the classifier then says
         # how often it drew the digit it was asked for
@@ -340,6 +469,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -359,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Compare every layer's, loss's and seed model's backward "
                                    "pass with central differences in float64.")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--seed", type=int, default=0, help="seed for inputs and weights (0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed for inputs and weights (0)")
     p.add_argument("--entries", type=_positive_int, default=12,
                    help="entries sampled per parameter array of the big models (12)")
     p.add_argument("--tol", type=_positive_float, default=1e-7,
@@ -417,33 +556,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="mnist-mlp, mnist-conv, mnist-cgan (conditional) or ring (2-D, mode collapse)")
     p.add_argument("--epochs", type=int, default=None,
                    help="total epochs (100)")
-    p.add_argument("--batch-size", type=int, default=64, help="batch size (64)")
-    p.add_argument("--lr-g", type=float, default=2e-4, help="generator learning rate (2e-4)")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size (64)")
+    p.add_argument("--lr-g", type=float, default=None, help="generator learning rate (2e-4)")
     p.add_argument("--lr-d", type=float, default=None,
                    help="discriminator learning rate (2e-4; 1e-4 for mnist-conv)")
     p.add_argument("--lr-decay", type=float, default=None,
                    help="last fraction of the run over which both learning rates fall linearly "
                         "to 0 (0: constant, for mnist-mlp and mnist-cgan; 0.5 for mnist-conv). "
                         "The schedule spans --epochs: resuming with a new --epochs moves it")
-    p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (0.5)")
-    p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (0.999)")
-    p.add_argument("--loss", default="non_saturating", help="saturating or non_saturating")
-    p.add_argument("--k", type=int, default=1, help="discriminator steps per iteration (1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of weights, data order and noise (0)")
-    p.add_argument("--real-label", type=float, default=1.0,
+    p.add_argument("--beta1", type=float, default=None, help="Adam beta1 (0.5)")
+    p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (0.999)")
+    p.add_argument("--loss", default=None, help="saturating or non_saturating (non_saturating)")
+    p.add_argument("--k", type=int, default=None, help="discriminator steps per iteration (1)")
+    p.add_argument("--seed", type=int, default=None, help="seed of weights, data order and noise (0)")
+    p.add_argument("--real-label", type=float, default=None,
                    help="D's target for real images; 0.9 is one-sided label smoothing (1.0)")
     p.add_argument("--d-dropout", type=float, default=None,
                    help="dropout rate in the discriminator (0.5 for mnist-mlp and mnist-cgan, 0.3 "
                         "for mnist-conv; 0 gives the course's MLP exactly)")
-    p.add_argument("--average", type=float, default=0.999,
+    p.add_argument("--average", type=float, default=None,
                    help="decay of the generator's weight average, which draws the samples "
                         "(0.999; 0: sample from the last iterate)")
-    p.add_argument("--train-images", type=int, default=0,
+    p.add_argument("--train-images", type=int, default=None,
                    help="use only the first N training images (0: all; for quick looks)")
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")
     p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
-    p.add_argument("--resume", metavar="RUN", help="a run folder or checkpoint.npz to continue")
-    p.add_argument("--pack", type=int, default=1,
+    p.add_argument("--resume", metavar="RUN",
+                   help="a run folder or checkpoint.npz to continue, with its own settings (only "
+                        "--epochs and --data-dir may be given)")
+    p.add_argument("--pack", type=int, default=None,
                    help="ring: samples the discriminator judges at once (PacGAN; 1: vanilla)")
     p.add_argument("--steps", type=int, default=None, help="ring: GAN iterations")
     p.add_argument("--compare", action="store_true",
@@ -465,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sample", help="draw a grid of samples from a training checkpoint")
     p.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint.npz written by minigan train")
     p.add_argument("--n", type=int, default=64, help="number of samples (64)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise (0)")
     p.add_argument("--out", default="grid.png", help="output PNG (grid.png)")
     p.add_argument("--digit", type=int, default=None,
                    help="draw only this digit, 0-9 (mnist-cgan; default: 0-9 in columns)")
@@ -477,7 +618,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "confidence; --calibrate prints the reference table.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", nargs="?", help="a checkpoint.npz")
     p.add_argument("--n", type=int, default=2000, help="samples to compare (2000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise (0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the noise (0)")
     p.add_argument("--calibrate", action="store_true",
                    help="also measure real, noisy-real and untrained-generator images")
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")
@@ -523,6 +664,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FloatingPointError, OSError) as err:
         print(f"minigan {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line and the shell's code for SIGINT, no traceback
+        print(f"\nminigan {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -20,8 +20,14 @@ GENERATOR_LOSSES = ("saturating", "non_saturating")
 
 
 def _check_logits(logits, name: str) -> np.ndarray:
+    """The logits as a float array (integers and booleans become float64, so -s and the
+    losses are exact; complex logits are refused), after checking they are finite."""
     if not isinstance(logits, np.ndarray) or logits.size == 0:
         raise ValueError(f"{name}: expected a non-empty numpy array of logits, got {logits!r:.60}")
+    if logits.dtype.kind in "biu":
+        logits = logits.astype(np.float64)
+    elif logits.dtype.kind != "f":
+        raise TypeError(f"{name}: logits must be real numbers, got dtype {logits.dtype}")
     if not np.isfinite(logits).all():
         raise FloatingPointError(
             f"{name}: the discriminator returned non-finite logits (NaN or inf); "
@@ -34,7 +40,7 @@ def bce_with_logits(logits: np.ndarray, target: float) -> tuple[float, np.ndarra
 
         L = mean( t * softplus(-s) + (1 - t) * softplus(s) ),   dL/ds = (sigmoid(s) - t) / N
     """
-    _check_logits(logits, "bce_with_logits")
+    logits = _check_logits(logits, "bce_with_logits")
     if not 0 <= target <= 1:
         raise ValueError(f"bce_with_logits: target must be in [0, 1], got {target!r}")
     n = logits.size
@@ -67,7 +73,7 @@ def generator_loss(fake_logits: np.ndarray, kind: str = "non_saturating"):
     Returns (value, dL/d fake_logits).
     """
     kind = normalise_generator_loss(kind)
-    _check_logits(fake_logits, "generator_loss")
+    fake_logits = _check_logits(fake_logits, "generator_loss")
     n = fake_logits.size
     if kind == "saturating":
         return float(-np.mean(softplus(fake_logits))), -sigmoid(fake_logits) / n

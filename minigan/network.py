@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .files import atomic_save_npz
+from .files import atomic_save_npz, load_npz
 from .layers.base import Layer
 
 
@@ -157,10 +157,20 @@ class Sequential:
 
     def load_arrays(self, data: dict[str, np.ndarray], prefix: str = "", source: str = "") -> None:
         """Copy arrays keyed as by named_arrays into this model, in place (optimizers holding
-        the arrays stay valid); a missing key or a wrong shape is a ValueError."""
-        for key, target in self.named_arrays(prefix).items():
-            if key not in data or data[key].shape != target.shape:
+        the arrays stay valid). A missing key, a wrong shape, an array that is not real floating
+        point (complex, integer, text) or holds NaN or inf is a ValueError, and then nothing
+        is copied: every array is checked first."""
+        targets = self.named_arrays(prefix)
+        for key, target in targets.items():
+            value = data.get(key)
+            if value is None or np.shape(value) != target.shape:
                 raise ValueError(f"{source}: array {key!r} missing or of the wrong shape")
+            if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+                raise ValueError(f"{source}: array {key!r} must be real floating point, got dtype "
+                                 f"{getattr(value, 'dtype', type(value).__name__)}")
+            if not np.isfinite(value).all():
+                raise ValueError(f"{source}: array {key!r} holds NaN or inf values")
+        for key, target in targets.items():
             target[...] = data[key]
 
     def save(self, path: str | os.PathLike) -> None:
@@ -173,14 +183,17 @@ class Sequential:
     def load(self, path: str | os.PathLike) -> Sequential:
         """Copy parameters and state from a file written by ``save`` into this model, in place
         (optimizers holding the arrays stay valid). The architecture must match."""
-        with np.load(path, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
+        data = load_npz(path, "model file")
         if "architecture" not in data:
             raise ValueError(f"{path}: not a minigan model file (no architecture record)")
-        if str(data["architecture"]) != repr(self):
-            raise ValueError(
-                f"{path}: saved architecture does not match model '{self.name}'.\n"
-                f"saved:\n{data['architecture']}\nthis model:\n{self!r}")
+        saved, mine = str(data["architecture"]).splitlines(), repr(self).splitlines()
+        if saved != mine:
+            # one line: the first line where the two architectures differ
+            i = next((i for i, (a, b) in enumerate(zip(saved, mine, strict=False)) if a != b),
+                     min(len(saved), len(mine)))
+            where = lambda lines: lines[i].strip() if i < len(lines) else "(ends)"  # noqa: E731
+            raise ValueError(f"{path}: saved architecture does not match model '{self.name}' "
+                             f"(saved: {where(saved)}; this model: {where(mine)})")
         self.load_arrays(data, source=str(path))
         return self
 

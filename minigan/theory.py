@@ -86,7 +86,9 @@ class GaussianMixture:
         self.weights = weights
         self.components = [Gaussian(m, s) for m, s in zip(means, stds, strict=True)]
         self.mean = float(np.dot(weights, means))
-        self.std = float(np.sqrt(np.dot(weights, stds ** 2 + means ** 2) - self.mean ** 2))
+        # the law of total variance, sum_i w_i (s_i^2 + (m_i - mean)^2): a sum of non-negative
+        # terms. E[x^2] - mean^2 would cancel catastrophically when |mean| >> std.
+        self.std = float(np.sqrt(np.dot(weights, stds ** 2 + (means - self.mean) ** 2)))
 
     def pdf(self, x):
         return np.exp(self.logpdf(x))

@@ -142,7 +142,7 @@ def test_conditional_train_sample_and_evaluate(tmp_path, capsys):
     (["train", "mnist-mlp", "--epochs", "0"], "epochs (--epochs) must be a positive integer, got 0"),
     (["train", "mnist-mlp", "--loss", "hinge"], "generator loss must be one of saturating, non_saturating"),
     (["sample", "no/such/checkpoint.npz"], "no/such/checkpoint.npz: checkpoint not found"),
-    (["sample", "no/such/checkpoint.npz", "--n", "0"], "--n must be a positive integer, got 0"),
+    (["sample", "no/such/checkpoint.npz", "--n", "0"], "--n must be an integer from 1 to 10,000, got 0"),
     (["sample", "no/such/checkpoint.npz", "--digit", "12"], "--digit must be one of 0-9, got 12"),
     (["train", "mnist-mlp", "--pack", "2"], "--pack applies to the ring only"),
     (["train", "ring", "--pack", "0"], "pack must be a positive integer, got 0"),

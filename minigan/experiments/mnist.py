@@ -25,11 +25,12 @@ import numpy as np
 from .. import models
 from ..conditional import ConditionalGANTrainer, with_label
 from ..data import load_mnist
-from ..files import atomic_save_npz
+from ..files import atomic_save_npz, load_npz
 from ..gan import GANTrainer
 from ..losses import normalise_generator_loss
 from ..optim import Adam, WeightAverage, linear_decay
 
+CHECKPOINT_FORMAT = "minigan-mnist-checkpoint-2"
 MODELS = {"mnist-mlp": (models.mlp_generator, models.mlp_discriminator),
           "mnist-conv": (models.conv_generator, models.conv_discriminator),
           "mnist-cgan": (models.cgan_generator, models.cgan_discriminator)}
@@ -101,6 +102,8 @@ class TrainConfig:
         need(0 <= self.lr_decay <= 1, "lr_decay", self.lr_decay, "in [0, 1] (0: constant learning rates)")
         need(isinstance(self.train_images, int) and self.train_images >= 0, "train_images",
              self.train_images, "a non-negative integer")
+        need(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0, "seed",
+             self.seed, "a non-negative integer")
         self.loss = normalise_generator_loss(self.loss)
         return self
 
@@ -108,13 +111,21 @@ class TrainConfig:
 class MnistRun:
     """Everything a run holds; ``save``/``load`` make it resumable."""
 
-    def __init__(self, config: TrainConfig):
+    def __init__(self, config: TrainConfig, data: bool = True):
+        """``data=False`` builds the run without its training images: enough to sample and
+        evaluate (they need no training data, and the data folder a run was trained from may
+        be gone), not to train."""
         self.config = c = config.validate()
         self.conditional = c.model in CONDITIONAL
-        self.images, self.labels = load_mnist("train", c.data_dir)
-        if c.train_images:
-            self.images, self.labels = self.images[: c.train_images], self.labels[: c.train_images]
-        if len(self.images) < c.batch_size:
+        self.images = self.labels = None
+        if data:
+            self.images, self.labels = load_mnist("train", c.data_dir)
+            if c.train_images > len(self.images):  # taking "the first n" of fewer would hide it
+                raise ValueError(f"train_images (--train-images) must be at most the {len(self.images):,} "
+                                 f"training images, got {c.train_images:,}")
+            if c.train_images:
+                self.images, self.labels = self.images[: c.train_images], self.labels[: c.train_images]
+        if data and len(self.images) < c.batch_size:
             raise ValueError(f"batch_size ({c.batch_size}) is larger than the {len(self.images)} "
                              "training images")
         make_G, make_D = MODELS[c.model]
@@ -128,6 +139,8 @@ class MnistRun:
         images, labels = self.images, self.labels
 
         def sample_data(n, r):
+            if images is None:
+                raise RuntimeError("this run was loaded without its training data (data=False)")
             idx = r.choice(len(images), size=n, replace=False)
             return (images[idx], labels[idx].astype(np.int64)) if self.conditional else images[idx]
 
@@ -146,7 +159,7 @@ class MnistRun:
         # the conditional grid asks for 0, 1, ..., 9, 0, 1, ...: one digit per column
         self.fixed_labels = np.arange(c.grid) % N_CLASSES
         self.epoch = 0
-        self.iterations_per_epoch = len(self.images) // c.batch_size
+        self.iterations_per_epoch = len(self.images) // c.batch_size if data else None
 
     # ------------------------------------------------------------------ checkpoints
     def _random_states(self) -> dict:
@@ -168,45 +181,57 @@ class MnistRun:
         arrays.update({f"history/{k}": np.asarray(v, dtype=np.float64) for k, v in t.history.items()})
         meta = {"config": asdict(self.config), "epoch": self.epoch, "iteration": t.iteration,
                 "average_updates": self.average.t if self.average else 0,
-                "random_states": self._random_states(), "format": "minigan-mnist-checkpoint-2"}
+                "random_states": self._random_states(), "format": CHECKPOINT_FORMAT}
         arrays["meta"] = np.array(json.dumps(meta))
         atomic_save_npz(path, arrays)
 
     @classmethod
-    def load(cls, path, data_dir: str | None = None) -> MnistRun:
-        if not os.path.isfile(path):
-            raise ValueError(f"{path}: checkpoint not found")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                arrays = {k: f[k] for k in f.files}
-            meta = json.loads(str(arrays["meta"]))
-        except (OSError, ValueError, KeyError) as err:
-            raise ValueError(f"{path}: not a minigan MNIST checkpoint ({err})") from None
-        config = TrainConfig(**{k: v for k, v in meta["config"].items()
-                                if k in {f.name for f in fields(TrainConfig)}})
+    def load(cls, path, data_dir: str | None = None, data: bool = True) -> MnistRun:
+        """The run saved at ``path``, ready to continue (``data=False``: without its training
+        images, to sample or evaluate; ``data_dir`` replaces the folder it was trained from).
+        Any damage (an unreadable file,
+        missing or malformed metadata, arrays that are missing, of the wrong shape, not real
+        floating point, NaN or inf) is one ValueError line naming the file."""
+        path = os.fspath(path)
+        arrays, meta, config = _read_checkpoint(path)
         if data_dir is not None:
             config.data_dir = data_dir
-        run = cls(config)
-        t = run.trainer
-        if meta.get("format") != "minigan-mnist-checkpoint-2":
-            raise ValueError(f"{path}: a checkpoint of an older minigan ({meta.get('format')}); "
-                             "train it again")
-        for name, model in run._models():
-            model.load_arrays(arrays, prefix=f"{name}/", source=str(path))
-        if run.average:
-            run.average.t = meta["average_updates"]
+        run = cls(config, data=data)  # a missing data folder is reported as such, not as damage
+        try:
+            run._restore(arrays, meta, path)
+        except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
+            raise ValueError(f"{path}: damaged checkpoint ({_describe(err)})") from None
+        if data and run.trainer.iteration != run.epoch * run.iterations_per_epoch:
+            # other data (another --data-dir) would silently make it another run
+            raise ValueError(f"{path}: the run did {run.trainer.iteration} iterations in {run.epoch} "
+                             f"epochs, but its training data now give {run.iterations_per_epoch} per "
+                             f"epoch ({len(run.images):,} images): not the data it was trained on")
+        return run
+
+    def _restore(self, arrays: dict, meta: dict, path: str) -> None:
+        t = self.trainer
+        for name, model in self._models():
+            model.load_arrays(arrays, prefix=f"{name}/", source=path)
         for name, opt in (("g_opt", t.g_opt), ("d_opt", t.d_opt)):
-            opt.load_state_dict({k.split("/", 1)[1]: v for k, v in arrays.items()
-                                 if k.startswith(name + "/")})
-        t.history = {k: list(arrays[f"history/{k}"]) for k in t.history}
-        t.iteration, run.epoch = meta["iteration"], meta["epoch"]
+            state = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith(name + "/")}
+            for key, value in state.items():
+                if value.dtype.kind not in "fiu" or not np.isfinite(value).all():
+                    raise ValueError(f"optimizer state {name}/{key} is not finite real numbers")
+            opt.load_state_dict(state)
+        history = {k: arrays[f"history/{k}"] for k in t.history}
+        for key, values in history.items():
+            if values.shape != (meta["iteration"],) or values.dtype.kind != "f":
+                raise ValueError(f"history/{key} has shape {values.shape}, expected ({meta['iteration']},)")
+        t.history = {k: list(v) for k, v in history.items()}
+        t.iteration, self.epoch = meta["iteration"], meta["epoch"]
+        if self.average:
+            self.average.t = meta["average_updates"]
         states = meta["random_states"]
         t.rng.bit_generator.state = states["trainer"]
         for name, model in (("G", t.G), ("D", t.D)):
             for layer in model.layers:
                 if layer.rng is not None:
                     layer.rng.bit_generator.state = states[f"{name}.{layer.name}"]
-        return run
 
     def _models(self) -> list[tuple[str, object]]:
         """(checkpoint prefix, model) of every network the run holds."""
@@ -263,3 +288,49 @@ class MnistRun:
                                      refresh=False)
         self.epoch += 1
         return {k: float(np.mean(v[start:])) for k, v in t.history.items()}
+
+
+# ---------------------------------------------------------------------- reading checkpoints
+def _describe(err: Exception) -> str:
+    """A one-line reason for a loader's message (a KeyError's text is only the key)."""
+    if isinstance(err, KeyError):
+        return f"missing entry {err.args[0]!r}" if err.args else "missing entry"
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def _read_checkpoint(path: str) -> tuple[dict, dict, TrainConfig]:
+    """The arrays, the metadata and the validated configuration of a checkpoint, each
+    checked before anything is built from them; ValueError lines name the file."""
+    arrays = load_npz(path, "checkpoint")
+
+    def damaged(reason):
+        return ValueError(f"{path}: not a usable minigan MNIST checkpoint ({reason})")
+
+    raw = arrays.get("meta")
+    if raw is None or raw.shape != () or raw.dtype.kind != "U":
+        raise damaged("no metadata record")
+    try:
+        meta = json.loads(str(raw))
+    except (ValueError, RecursionError) as err:  # RecursionError: absurdly deep nesting
+        raise damaged(f"its metadata is not valid JSON: {_describe(err)}") from None
+    if not isinstance(meta, dict):
+        raise damaged("its metadata is not a JSON object")
+    if meta.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: a checkpoint of an older minigan ({meta.get('format')}); "
+                         "train it again")
+    for key, kind in (("config", dict), ("random_states", dict), ("epoch", int),
+                      ("iteration", int), ("average_updates", int)):
+        value = meta.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool) or (kind is int and value < 0):
+            raise damaged(f"metadata {key!r} missing or not a "
+                          f"{'JSON object' if kind is dict else 'non-negative integer'}")
+    names = {f.name for f in fields(TrainConfig)}
+    try:
+        config = TrainConfig(**{k: v for k, v in meta["config"].items() if k in names}).validate()
+        if config.data_dir is not None and not isinstance(config.data_dir, str):
+            raise ValueError(f"data_dir must be a path, got {config.data_dir!r}")
+    except (TypeError, ValueError) as err:
+        raise damaged(f"invalid configuration: {_describe(err)}") from None
+    if meta["epoch"] > config.epochs:
+        raise damaged(f"epoch {meta['epoch']} is beyond the configured {config.epochs}")
+    return arrays, meta, config
