@@ -1,0 +1,12 @@
+"""minigan.course: assignments' checks a student can read, and tools to release and grade.
+
+    from minigan.course import check_layer, check_loss, check_generator_gradient
+    from minigan.course.game import check_discriminator_step, check_generator_step, check_training_loop
+
+The release and grade tools (minigan.course.release, minigan.course.grade) are behind the
+`minigan course` command.
+"""
+
+from .checks import check_generator_gradient, check_layer, check_loss
+
+__all__ = ["check_layer", "check_loss", "check_generator_gradient"]
