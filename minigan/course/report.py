@@ -74,16 +74,20 @@ def describe_exception(where: str, err: BaseException) -> str:
 def format_table(title: str, rows: list[Row]) -> str:
     width = max([len(r.what) for r in rows] + [5]) + 2
     against = max([len(r.against) for r in rows] + [13]) + 2
-    lines = [title, f"{'array':<{width}}{'compared with':<{against}}{'rel error':>10}  result",
-             "-" * (width + against + 18)]
-    for r in rows:
-        value = r.note if r.note else f"{r.error:10.2e}"
-        lines.append(f"{r.what:<{width}}{r.against:<{against}}{value:>10}  "
+    values = [r.note if r.note else f"{r.error:.2e}" for r in rows]
+    value_width = max([len(v) for v in values] + [9])
+    lines = [title, f"{'array':<{width}}{'compared with':<{against}}{'rel error':>{value_width}}  result",
+             "-" * (width + against + value_width + 8)]
+    for r, value in zip(rows, values, strict=True):
+        lines.append(f"{r.what:<{width}}{r.against:<{against}}{value:>{value_width}}  "
                      f"{'pass' if r.passed else 'FAIL'}")
-    hints = [r for r in rows if not r.passed and r.hint]
+    hints: dict[str, list[str]] = {}  # one line per distinct hint, naming the rows it explains
+    for r in rows:
+        if not r.passed and r.hint:
+            hints.setdefault(r.hint, []).append(r.what)
     if hints:
         lines.append("")
-        lines += [f"hint ({r.what}): {r.hint}" for r in hints]
+        lines += [f"hint ({', '.join(whats)}): {hint}" for hint, whats in hints.items()]
     return "\n".join(lines)
 
 
