@@ -109,7 +109,8 @@ def finish(name: str, title: str, rows: list[Row], quiet: bool = False) -> list[
 
 def fail_on_error(name: str, err: StudentCodeError) -> None:
     """The student's code raised before anything could be compared: print and raise one line."""
-    print(f"{name}: {err.message}")
+    text = err.message if err.message.startswith(name) else f"{name}: {err.message}"
+    print(text)
     if err.hint:
         print(f"hint: {err.hint}")
-    raise AssertionError(f"{name}: {err.message}" + (f". Hint: {err.hint}" if err.hint else "")) from None
+    raise AssertionError(text + (f". Hint: {err.hint}" if err.hint else "")) from None
