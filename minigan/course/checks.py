@@ -140,7 +140,7 @@ def _student_layer(layer_class, kind, spec, reference):
 
 
 def check_layer(layer_class, kind: str | None = None, seed: int = 0, tolerance: float = TOLERANCE,
-                quiet: bool = False):
+                quiet: bool = False) -> None:
     """Check a student's Layer subclass (forward, backward, contract) against minigan's.
 
     ``kind`` is one of dense, leakyrelu, sigmoid, batchnorm (default: the class name in
@@ -237,7 +237,7 @@ def _sigmoid_stability_row(layer_class, tolerance):
 LOSS_KINDS = ("bce", "discriminator", "saturating", "non_saturating")
 
 
-def check_loss(fn, kind: str, seed: int = 0, tolerance: float = TOLERANCE, quiet: bool = False):
+def check_loss(fn, kind: str, seed: int = 0, tolerance: float = TOLERANCE, quiet: bool = False) -> None:
     """Check a student's loss on logits against minigan.losses and central differences.
 
     kind "bce":            fn(logits, target) -> (value, dvalue/dlogits), for targets 1 and 0
@@ -354,7 +354,7 @@ def _reference_generator_grads(G, D, z, kind):
 
 
 def check_generator_gradient(fn, kind: str = "non_saturating", seed: int = 0,
-                             tolerance: float = TOLERANCE, quiet: bool = False):
+                             tolerance: float = TOLERANCE, quiet: bool = False) -> None:
     """Check a student's fn(G, D, z, kind) -> loss value, which must fill G's gradients of
     the generator loss taken *through* D (back-propagating through D without stepping it).
 

@@ -74,7 +74,8 @@ def _two_steps(step, models, make_opt, batches):
     return losses, after
 
 
-def _step_check(name, fn, models, make_opt, batches, reference, variants, which, tolerance, quiet, title):
+def _step_check(name, fn, models, make_opt, batches, reference, variants, which, tolerance, quiet,
+                title) -> None:
     """Shared by both step checks. which: index of the player that should move (0 G, 1 D)."""
     try:
         losses, after = _two_steps(lambda *a: call_student(name, fn, *a), models, make_opt, batches)
@@ -106,7 +107,7 @@ def _step_check(name, fn, models, make_opt, batches, reference, variants, which,
     return finish(name, title, rows, quiet)
 
 
-def check_discriminator_step(fn, seed: int = 0, tolerance: float = TOLERANCE, quiet: bool = False):
+def check_discriminator_step(fn, seed: int = 0, tolerance: float = TOLERANCE, quiet: bool = False) -> None:
     """Check fn(G, D, d_opt, x_real, z) -> loss: one descent step on D's loss (labels 1 for
     real, 0 for fake), stepping only D. Two steps with SGD(lr=0.05) on two batches."""
     name = getattr(fn, "__name__", "discriminator_step")
@@ -120,7 +121,7 @@ def check_discriminator_step(fn, seed: int = 0, tolerance: float = TOLERANCE, qu
 
 
 def check_generator_step(fn, kind: str = "non_saturating", seed: int = 0, tolerance: float = TOLERANCE,
-                         quiet: bool = False):
+                         quiet: bool = False) -> None:
     """Check fn(G, D, g_opt, z, kind) -> loss: one descent step on the generator loss through D,
     stepping only G. Two steps with SGD(lr=0.05)."""
     name = getattr(fn, "__name__", "generator_step")
@@ -141,7 +142,7 @@ def check_generator_step(fn, kind: str = "non_saturating", seed: int = 0, tolera
                        reference_generator_step, variants, 0, tolerance, quiet, title)
 
 
-def check_training_loop(fn, quiet: bool = False):
+def check_training_loop(fn, quiet: bool = False) -> None:
     """Check the loop of Algorithm 1:
 
         fn(G, D, g_opt, d_opt, sample_data, sample_noise, kind, steps, k, batch_size, rng,

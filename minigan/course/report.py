@@ -91,16 +91,17 @@ def format_table(title: str, rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def finish(name: str, title: str, rows: list[Row], quiet: bool = False) -> list[Row]:
+def finish(name: str, title: str, rows: list[Row], quiet: bool = False) -> None:
     """Print the table; if a row failed, raise one AssertionError naming the failed arrays and
-    the first hint. Returns the rows when everything passed."""
+    the first hint. Returns None, so a test cell ending in a check shows no value (nbgrader
+    would read a returned value as partial credit)."""
     if not quiet:
         print(format_table(title, rows))
     failed = [r for r in rows if not r.passed]
     if not failed:
         if not quiet:
             print(f"{name}: all {len(rows)} checks pass.")
-        return rows
+        return None
     names = ", ".join(r.what for r in failed)
     hint = next((r.hint for r in failed if r.hint), "")
     message = f"{name}: {len(failed)} of {len(rows)} checks failed ({names})"
