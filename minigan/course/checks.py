@@ -49,7 +49,7 @@ def call_student(where: str, fn, *args, **kwargs):
         text = str(err)
         hint = ""
         if any(word in text for word in ("shape", "broadcast", "aligned", "matmul")):
-            hint = mistakes.SHAPE_HINT
+            hint = mistakes.SHAPE_HINT if "dense" in where.lower() else mistakes.ANY_SHAPE_HINT
         raise StudentCodeError(describe_exception(where, err), hint) from None
 
 

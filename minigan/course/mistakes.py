@@ -30,6 +30,8 @@ ACCUMULATE_HINT = ("backward must ADD to self.grads (self.grads['W'] += ...), no
                    "twice (real and fake batches) before one step")
 SHAPE_HINT = ("a product or a sum has the wrong shape: dW = xᵀ·dout is (in, out), dx = dout·Wᵀ "
               "is (N, in) and db = Σ_n dout is (out,)")
+ANY_SHAPE_HINT = ("an array has the wrong shape: print x.shape, dout.shape and your result's shape; "
+                  "every gradient has the shape of what it is the gradient of")
 THROUGH_D_HINT = ("G.backward needs dL/d(G's output), which is D's input gradient: "
                   "dx = D.backward(dlogits); dlogits is the gradient at D's output")
 D_CHANGED_HINT = ("the generator step changed D's parameters: back-propagate through D "
