@@ -32,16 +32,18 @@ from minigan.course.game import (
 )
 from minigan.course.grade import grade, grade_notebook
 from minigan.course.release import release, release_notebook
+from minigan.course.theory_checks import check_js_divergence, check_optimal_discriminator
 from minigan.functions import sigmoid, softplus
 from minigan.layers.base import Layer
 from minigan.losses import bce_with_logits, discriminator_loss, generator_loss
 
 FOLDER = Path(__file__).resolve().parent.parent / "notebooks" / "assignments"
-ASSIGNMENTS = ["A1_layers", "A2_losses", "A3_the_game"]
+ASSIGNMENTS = ["A1_layers", "A2_losses", "A3_the_game", "A4_theory"]
 EXERCISES = {
     "A1_layers": ["dense_tests", "leaky_relu_tests", "sigmoid_tests", "batchnorm_tests"],
     "A2_losses": ["bce_tests", "discriminator_loss_tests", "generator_loss_tests", "through_d_tests"],
     "A3_the_game": ["discriminator_step_tests", "generator_step_tests", "training_loop_tests"],
+    "A4_theory": ["optimal_discriminator_tests", "integrate_tests", "js_divergence_tests"],
 }
 
 
@@ -135,6 +137,12 @@ PLANTED = [
      "bce_with_logits(D.forward(x_real), 0.0)", "loss (step 1)"),
     ("A3_the_game", "generator_step_solution", "    g_opt.zero_grad()\n", "", "zero_grad()"),
     ("A3_the_game", "training_loop_solution", "for _ in range(k):", "for _ in range(1):", "k is ignored"),
+    ("A4_theory", "optimal_discriminator_solution", "d = sigmoid(p_data.logpdf(x) - p_g.logpdf(x))",
+     "d = p_data.pdf(x) / (p_data.pdf(x) + p_g.pdf(x))", "log-densities"),
+    ("A4_theory", "integrate_solution", "value = float(h / 3 * np.sum(weights * f(x)))",
+     "value = float(h / 2 * np.sum(weights * f(x)))", "Simpson"),
+    ("A4_theory", "js_divergence_solution", "value = integrate(integrand, lo, hi, 4000)",
+     "value = integrate(integrand, lo, hi, 4000) / math.log(2)", "nats"),
 ]
 _NOTEBOOKS = {}
 
@@ -541,3 +549,29 @@ def test_without_nbformat_the_grade_command_names_the_extra(tmp_path, capsys, mo
     monkeypatch.setitem(__import__("sys").modules, "nbformat", None)  # as if not installed
     assert main(["course", "grade", str(path)]) == 2
     assert "pip install 'minigan[course]'" in capsys.readouterr().err
+
+
+def test_the_theory_checks_name_their_mistakes():
+    def by_ratio(p, q, x):
+        return p.pdf(x) / (p.pdf(x) + q.pdf(x))
+
+    def jsd(p, q, integrate, scale=1.0):
+        lo, hi = min(p.mean - 12 * p.std, q.mean - 12 * q.std), max(p.mean + 12 * p.std, q.mean + 12 * q.std)
+
+        def integrand(x):
+            lp, lq = p.logpdf(x), q.logpdf(x)
+            lm = np.logaddexp(lp, lq) - np.log(2)
+            return 0.5 * np.exp(lp) * (lp - lm) + 0.5 * np.exp(lq) * (lq - lm)
+
+        return scale * integrate(integrand, lo, hi, 4000)
+
+    check_js_divergence(jsd, quiet=True)
+    assert "log-densities" in _hint_of(check_optimal_discriminator, by_ratio)
+    def in_bits(p, q, integrate):
+        return jsd(p, q, integrate, 1 / np.log(2))
+
+    def without_halves(p, q, integrate):
+        return jsd(p, q, integrate, 2.0)
+
+    assert "nats" in _hint_of(check_js_divergence, in_bits)
+    assert "factors ½ are missing" in _hint_of(check_js_divergence, without_halves)

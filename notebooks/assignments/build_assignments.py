@@ -823,7 +823,167 @@ print("reproduced: the non-saturating loss reaches p_data, the saturating one st
     return b.notebook()
 
 
-ASSIGNMENTS = {"A1_layers": a1_layers, "A2_losses": a2_losses, "A3_the_game": a3_the_game}
+# --------------------------------------------------------------------------- A4: theory
+def a4_theory():
+    b = Builder("a4")
+    b.md(r"""
+# Assignment 4 · The theory by quadrature: D* and the Jensen–Shannon divergence
+
+For a fixed generator, the discriminator that maximises $V(G, D)$ is
+
+$$
+D^*(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_g(x)},
+$$
+
+and against it the value function becomes
+$V(G, D^*) = -\log 4 + 2\,\mathrm{JSD}(p_{\text{data}}\,\|\,p_g)$ (notebooks 01 and 02 derive both).
+In 1-D these are integrals you can compute to ten digits, which turns the theorems into numbers
+you can check. You write:
+
+1. $D^*$, computed so that it stays right far in the tails;
+2. a quadrature rule (composite Simpson);
+3. the Jensen–Shannon divergence, in nats.
+
+The distributions are `minigan.theory` objects: `p.pdf(x)`, `p.logpdf(x)`, `p.mean`, `p.std`.
+Write your code where it says `# YOUR CODE HERE`, in place of the `raise NotImplementedError()`.
+""")
+    b.md(HOW_CHECKS_READ)
+    b.code(r"""
+import minigan  # noqa: F401, I001  (import minigan before numpy: it tunes the BLAS threads)
+import math
+
+import numpy as np
+
+from minigan import theory
+from minigan.course.theory_checks import check_integrate, check_js_divergence, check_optimal_discriminator
+from minigan.functions import sigmoid, softplus
+""")
+    b.md(r"""
+## 1 · The optimal discriminator
+
+Dividing through by $p_{\text{data}}$ gives
+$D^* = 1 / (1 + p_g / p_{\text{data}}) = \sigma\bigl(\log p_{\text{data}}(x) - \log p_g(x)\bigr)$.
+Use that form. The direct ratio fails in the tails: at $x = 45$ both Gaussian densities are
+below $10^{-300}$, underflow to 0, and $0 / (0 + 0)$ is `nan`, while the log-densities are
+ordinary numbers and $D^*$ is simply 0 or 1 there. `sigmoid` is imported from
+`minigan.functions` (the stable one).
+""")
+    b.solution("optimal_discriminator_solution", r'''
+def optimal_discriminator(p_data, p_g, x):
+    """D*(x) = p_data(x) / (p_data(x) + p_g(x)), from log-densities."""
+    ### BEGIN SOLUTION
+    d = sigmoid(p_data.logpdf(x) - p_g.logpdf(x))
+    ### END SOLUTION
+    return d
+''')
+    b.tests("optimal_discriminator_tests", 2, r"""
+check_optimal_discriminator(optimal_discriminator)
+""")
+    b.md(r"""
+## 2 · Composite Simpson's rule
+
+Split $[a, b]$ into $n$ panels ($n$ even) of width $h = (b - a)/n$, with nodes
+$x_i = a + i h$. Simpson's rule fits a parabola through each pair of panels:
+
+$$
+\int_a^b f(x)\,dx \approx \frac{h}{3}\Bigl(f(x_0) + 4 f(x_1) + 2 f(x_2) + 4 f(x_3) + \dots + 2 f(x_{n-2})
++ 4 f(x_{n-1}) + f(x_n)\Bigr).
+$$
+
+Its error falls like $h^4$, so 2000 panels give about ten correct digits for the smooth
+integrands here. `f` takes an array of nodes and returns an array; evaluate it once.
+""")
+    b.solution("integrate_solution", r'''
+def integrate(f, a, b, n=2000):
+    """Composite Simpson's rule on n panels (n is rounded up to even)."""
+    n += n % 2
+    ### BEGIN SOLUTION
+    x = np.linspace(a, b, n + 1)
+    h = (b - a) / n
+    weights = np.ones(n + 1)
+    weights[1:-1:2] = 4.0
+    weights[2:-1:2] = 2.0
+    value = float(h / 3 * np.sum(weights * f(x)))
+    ### END SOLUTION
+    return value
+''')
+    b.tests("integrate_tests", 2, r"""
+check_integrate(integrate)
+""")
+    b.md(r"""
+## 3 · The Jensen–Shannon divergence
+
+With the mixture $m = \tfrac12(p + q)$,
+
+$$
+\mathrm{JSD}(p\,\|\,q) = \tfrac12 \int p \log\frac{p}{m}\,dx + \tfrac12 \int q \log\frac{q}{m}\,dx ,
+\qquad 0 \le \mathrm{JSD} \le \log 2 .
+$$
+
+Integrate with 4000 panels from the lower of $\mu_p - 12\sigma_p$ and $\mu_q - 12\sigma_q$ to the
+higher of $\mu_p + 12\sigma_p$ and $\mu_q + 12\sigma_q$: that holds all of both distributions'
+mass to double precision. Work with
+log-densities: $\log m = \mathrm{logaddexp}(\log p, \log q) - \log 2$, and each term is
+$p\,(\log p - \log m)$ with $p = e^{\log p}$, which is simply 0 where $p$ underflows. Integrate
+with the `integrate` argument (your rule by default; the check passes an exact one, so this
+exercise does not depend on the previous).
+""")
+    b.solution("js_divergence_solution", r'''
+def js_divergence(p, q, integrate=integrate):
+    """JSD(p || q) in nats, by quadrature."""
+    lo = min(p.mean - 12 * p.std, q.mean - 12 * q.std)
+    hi = max(p.mean + 12 * p.std, q.mean + 12 * q.std)
+    ### BEGIN SOLUTION
+    def integrand(x):
+        log_p, log_q = p.logpdf(x), q.logpdf(x)
+        log_m = np.logaddexp(log_p, log_q) - math.log(2)
+        return 0.5 * np.exp(log_p) * (log_p - log_m) + 0.5 * np.exp(log_q) * (log_q - log_m)
+
+    value = integrate(integrand, lo, hi, 4000)
+    ### END SOLUTION
+    return value
+''')
+    b.tests("js_divergence_tests", 3, r"""
+check_js_divergence(js_divergence)
+""")
+    b.md(r"""
+## The theorem, as numbers
+
+For $p_{\text{data}} = \mathcal{N}(0, 1)$ and $p_g = \mathcal{N}(\mu, 1)$, compute
+$V(G, D^*) = \int p_{\text{data}} \log D^* + \int p_g \log(1 - D^*)$ with your quadrature,
+writing $\log D^* = -\mathrm{softplus}(-s)$ and $\log(1 - D^*) = -\mathrm{softplus}(s)$ for the
+logit $s = \log p_{\text{data}} - \log p_g$, and compare it with $-\log 4 + 2\,\mathrm{JSD}$.
+(Not graded; it needs exercises 2 and 3.)
+""")
+    b.code(r"""
+p_data = theory.Gaussian(0.0, 1.0)
+worst = 0.0
+for mu in (0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 20.0):
+    p_g = theory.Gaussian(mu, 1.0)
+
+    def value_integrand(x, p_g=p_g):
+        s = p_data.logpdf(x) - p_g.logpdf(x)
+        return -p_data.pdf(x) * softplus(-s) - p_g.pdf(x) * softplus(s)
+
+    v = integrate(value_integrand, -12.0, mu + 12.0, 4000)
+    jsd = js_divergence(p_data, p_g)
+    worst = max(worst, abs(v - (-math.log(4) + 2 * jsd)))
+    print(f"mu = {mu:5.1f}:  V(G, D*) = {v:+.10f}   -log 4 + 2 JSD = {-math.log(4) + 2 * jsd:+.10f}"
+          f"   JSD = {jsd:.6f}")
+print(f"largest difference: {worst:.1e}   (log 2 = {math.log(2):.6f})")
+assert worst < 1e-8
+""")
+    b.md(r"""
+At $\mu = 0$ the generator is perfect: JSD = 0 and $V = -\log 4$, the value of the game at its
+equilibrium, where $D^* = \tfrac12$ everywhere. As $\mu$ grows the JSD climbs to $\log 2$ and
+stays there: once the two distributions barely overlap, moving the generator changes almost
+nothing, which is the vanishing gradient of the saturating loss seen from the value function.
+""")
+    return b.notebook()
+
+
+ASSIGNMENTS = {"A1_layers": a1_layers, "A2_losses": a2_losses, "A3_the_game": a3_the_game,
+               "A4_theory": a4_theory}
 
 
 def main(names=None) -> int:
