@@ -459,6 +459,30 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _cmd_course(args) -> int:
+    """`minigan course release|grade`: the assignments' student versions and their grading."""
+    try:
+        if args.course_command == "release":
+            from .course.release import release
+
+            for path in release(args.src, args.dest):
+                print(f"wrote {path}")
+            return 0
+        from .course.grade import grade
+
+        reports = [grade(path, timeout=args.timeout, fast=args.fast, in_process=args.in_process)
+                   for path in args.notebooks]
+    except ImportError as err:  # nbformat / nbclient missing: name the extra, no traceback
+        print(f"minigan course: error: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        data = [r.as_dict() for r in reports]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
+    else:
+        print("\n\n".join(r.format() for r in reports))
+    return 0
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -624,6 +648,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("course", help="release and grade the assignments (nbgrader format)",
+                       description="Tools for teaching with the assignments in notebooks/assignments: "
+                                   "make the student versions, and grade a notebook.")
+    course = p.add_subparsers(dest="course_command", metavar="ACTION", required=True)
+    q = course.add_parser("release", help="write student versions: solutions stubbed, hidden tests "
+                                          "removed, outputs cleared",
+                          description="For each notebook of SRC (a notebook or a folder of them), "
+                                      "write its student version into the folder DEST.")
+    q.add_argument("src", metavar="SRC", help="an instructor notebook or a folder of them")
+    q.add_argument("dest", metavar="DEST", help="the folder for the student versions")
+    q.set_defaults(func=_cmd_course)
+    q = course.add_parser("grade", help="run a notebook and score its graded test cells",
+                          description="Execute each notebook top to bottom in a fresh kernel, errors "
+                                      "allowed, and give each graded test cell its points if it ran "
+                                      "without raising; one line per failed exercise.")
+    q.add_argument("notebooks", metavar="NOTEBOOK", nargs="+", help="a notebook to grade")
+    q.add_argument("--json", action="store_true", help="print the scores as JSON")
+    q.add_argument("--fast", action="store_true", help="set MINIGAN_FAST=1 (the notebooks' short mode)")
+    q.add_argument("--timeout", type=_positive_int, default=600, help="seconds per cell (600)")
+    q.add_argument("--in-process", action="store_true",
+                   help="run the cells in this process instead of a kernel (faster; trusted notebooks only)")
+    q.set_defaults(func=_cmd_course)
     return parser
 
 

@@ -438,3 +438,26 @@ def format_table(rows: list[CheckResult]) -> str:
                  f"{rows[0].tolerance:g} (float64, central differences, h = 1e-5, or less "
                  "for the whole models: below their inputs' distance to a LeakyReLU kink)")
     return "\n".join(lines)
+
+
+def numerical_gradients(model, x: np.ndarray, upstream: np.ndarray, training: bool = True,
+                        h: float = 1e-5) -> dict[str, np.ndarray]:
+    """Central differences of L = sum(model(x) * upstream) with respect to x ("input") and
+    every parameter (keyed as in ``params``, or by Parameter name for a Sequential), as
+    arrays of the same shapes. Running statistics and random generators are restored
+    between evaluations, so each one starts from the same point. For the course's checks,
+    which compare a student's backward with these numbers array by array."""
+    params = _parameters_of(model)
+    _require_float64(x, *(p for _, p, _ in params))
+    x = x.copy()
+    snapshot = _Snapshot(model)
+
+    def loss():
+        snapshot.restore()
+        return float(np.sum(model.forward(x, training=training, remember=False) * upstream))
+
+    result = {}
+    for label, p in [("input", x), *((label, p) for label, p, _ in params)]:
+        result[label] = numerical_gradient(loss, p, None, h).reshape(p.shape)
+    snapshot.restore()
+    return result
