@@ -30,6 +30,7 @@ from .layers import (  # noqa: E402  (after the environment setting above)
     Sigmoid,
     Tanh,
 )
+from .layers.maxout import Maxout as Maxout  # noqa: E402
 from .losses import bce_with_logits, discriminator_loss, generator_loss  # noqa: E402
 from .network import Sequential  # noqa: E402
 from .optim import SGD, Adam, RMSProp  # noqa: E402
