@@ -58,7 +58,7 @@ def histogram_js_divergence(samples: np.ndarray, cdf, edges: np.ndarray) -> floa
 CLASSIFIER_RECIPE = {"architecture": "conv32s2-conv64s2-dense128-dense10, LeakyReLU 0.1",
                      "optimizer": "Adam", "batch": 64, "schedule": [[1e-3, 3], [3e-4, 1], [1e-4, 1]],
                      "version": 2}
-CLASSIFIER_FLOOR = 0.95   # a cached classifier must reach this on the check images, or is rebuilt
+CLASSIFIER_FLOOR = 0.90   # a cached classifier must reach this on the check images, or is rebuilt
 CHECK_IMAGES = 2000       # the first test images: the cache's quick accuracy check
 
 
