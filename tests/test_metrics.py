@@ -99,7 +99,8 @@ def test_the_cache_key_follows_the_data_content_and_the_recipe(tmp_path, monkeyp
     # a user's folder in MNIST's format: 12 images and labels
     pixels = rng.integers(0, 256, 12 * 784).astype(np.uint8).tobytes()
     images = bytes([0, 0, 8, 3, 0, 0, 0, 12, 0, 0, 0, 28, 0, 0, 0, 28]) + pixels
-    labels = bytearray([0, 0, 8, 1, 0, 0, 0, 12]) + bytearray(rng.integers(0, 10, 12).astype(np.uint8).tobytes())
+    digits = rng.integers(0, 10, 12).astype(np.uint8).tobytes()
+    labels = bytearray([0, 0, 8, 1, 0, 0, 0, 12]) + bytearray(digits)
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(images))
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(bytes(labels))
     folder_key = metrics.classifier_key(data_dir=tmp_path)
