@@ -166,7 +166,7 @@ def goodfellow2014_discriminator(seed: int | np.random.Generator | None = 0, dro
 def mnist_classifier(seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
     """The digit classifier behind minigan's quality measures: two stride-2 convolutions
     (32 and 64 channels) and a 128-unit penultimate layer (the features of the Frechet
-    distance), 10 logits. 421,642 parameters; over 99% on the MNIST test set (README)."""
+    distance), 10 logits. 421,642 parameters."""
     rng = as_rng(seed)
     layers = [Conv2D(1, 32, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
               Conv2D(32, 64, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
