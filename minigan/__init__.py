@@ -18,6 +18,7 @@ from .layers import (
     Sigmoid,
     Tanh,
 )
+from .layers.maxout import Maxout
 from .losses import bce_with_logits, discriminator_loss, generator_loss
 from .network import Sequential
 from .optim import SGD, Adam, RMSProp
@@ -26,6 +27,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "BatchNorm", "Dropout",
-    "Flatten", "Reshape", "Sequential", "SGD", "Adam", "RMSProp",
+    "Flatten", "Reshape", "Maxout", "Sequential", "SGD", "Adam", "RMSProp",
     "bce_with_logits", "discriminator_loss", "generator_loss",
 ]

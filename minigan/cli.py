@@ -386,7 +386,7 @@ def _cmd_sample(args) -> int:
         raise ValueError(f"--out must name a .png file, got {args.out!r}")
     _check_writable(os.path.dirname(os.path.abspath(args.out)))
     run = MnistRun.load(args.checkpoint, data=False)  # sampling needs no training data
-    z = np.random.default_rng(args.seed).standard_normal((args.n, run.latent_dim), dtype=np.float32)
+    z = run.noise(args.n, np.random.default_rng(args.seed))
     labels, what = None, ""
     if args.digit is not None:
         if not run.conditional:
@@ -408,35 +408,45 @@ def _cmd_evaluate(args) -> int:
 
     if args.n < 2:
         raise ValueError(f"--n must be an integer >= 2, got {args.n}")
+    if args.train_images < 0:
+        raise ValueError(f"--train-images must be a non-negative integer, got {args.train_images}")
     if args.checkpoint is None and not args.calibrate:
         raise ValueError("give a CHECKPOINT to evaluate, or --calibrate")
+    if args.parzen and args.checkpoint is None:
+        raise ValueError("--parzen needs a CHECKPOINT whose samples to measure")
     # fail fast on a bad path; the run's training data are not needed (and may have moved):
-    # the held-out images come from --data-dir
+    # the test images come from --data-dir
     run = MnistRun.load(args.checkpoint, data=False) if args.checkpoint else None
-    heldout = load_mnist("heldout", args.data_dir)
-    if args.n > len(heldout[0]):  # the table says "against N held-out images": it must be true
-        raise ValueError(f"--n must be at most the {len(heldout[0]):,} held-out images the samples are "
+    test_images, test_labels = load_mnist("test", args.data_dir)
+    if args.n > len(test_images):  # the table says "against N test images": it must be true
+        raise ValueError(f"--n must be at most the {len(test_images):,} test images the samples are "
                          f"compared with, got {args.n:,}")
-    model = metrics.get_classifier(data_dir=args.data_dir)
-    report = {"classifier_heldout_accuracy": metrics.accuracy(model, *heldout)}
+    model = metrics.get_classifier(data_dir=args.data_dir, train_images=args.train_images,
+                                   progress=not args.no_progress)
+    report = {"classifier_test_accuracy": metrics.accuracy(model, test_images, test_labels)}
     if run is not None:
-        reference, _ = metrics.classify(model, heldout[0][: args.n])
-        z = np.random.default_rng(args.seed).standard_normal((args.n, run.latent_dim), dtype=np.float32)
+        reference, _ = metrics.classify(model, test_images[: args.n])
+        z = run.noise(args.n, np.random.default_rng(args.seed))
         # a conditional model is asked for each digit equally often; the classifier then says
         # how often it drew the digit it was asked for
         labels = np.arange(args.n) % 10 if run.conditional else None
+        samples = run.samples(z, labels=labels)
         report["checkpoint"] = {"path": args.checkpoint, "model": run.config.model, "epoch": run.epoch,
-                                **metrics.evaluate_images(model, run.samples(z, labels=labels), reference,
-                                                          labels)}
+                                **metrics.evaluate_images(model, samples, reference, labels)}
         if run.G_average is not None:  # the last iterate too: what averaging the weights buys
             report["last_iterate"] = metrics.evaluate_images(
                 model, run.samples(z, averaged=False, labels=labels), reference, labels)
+        if args.parzen:  # Goodfellow et al. 2014's protocol, on pixels in [0, 1]
+            validation = (load_mnist("validation", args.data_dir)[0] + 1) / 2
+            report["parzen"] = metrics.parzen_evaluation((samples + 1) / 2, validation,
+                                                         (test_images + 1) / 2)
     if args.calibrate:
         report["calibration"] = metrics.calibration(model, args.n, args.seed, args.data_dir)
+        report["calibration_ordered"] = metrics.calibration_ordered(report["calibration"])
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"quality classifier: {report['classifier_heldout_accuracy']:.2%} accuracy on the held-out split")
+    print(f"quality classifier: {report['classifier_test_accuracy']:.2%} accuracy on the test split")
     rows = report.get("calibration", [])
     if "checkpoint" in report:
         c = report["checkpoint"]
@@ -445,17 +455,24 @@ def _cmd_evaluate(args) -> int:
                             **report["last_iterate"]}]
         averaged = ", averaged weights" if "last_iterate" in report else ""
         rows = [*rows, {"images": f"{c['model']}, epoch {c['epoch']}{averaged}", **c}]
-    print(f"{'images (against ' + str(args.n) + ' held-out real ones)':<46}{'Frechet':>9}{'digits':>8}"
-          f"{'confidence':>12}")
+    print(f"{'images (against ' + str(min(args.n, len(test_images))) + ' test images)':<46}"
+          f"{'Frechet':>9}{'digits':>8}{'confidence':>12}")
     for r in rows:
         print(f"{r['images']:<46}{r['frechet_distance']:>9.2f}{r['digits_covered']:>8}"
               f"{r['mean_confidence']:>12.3f}")
+    if args.calibrate and not report["calibration_ordered"]:
+        print("warning: the calibration distances do not rise along the list", file=sys.stderr)
     if "checkpoint" in report:
         shares = report["checkpoint"]["digit_shares"]
         print("predicted digits: " + "  ".join(f"{d}:{s:.0%}" for d, s in enumerate(shares)))
         if "label_agreement" in report["checkpoint"]:
             print(f"asked-for digit drawn (classifier agrees with the label): "
                   f"{report['checkpoint']['label_agreement']:.1%}")
+    if "parzen" in report:
+        p = report["parzen"]
+        print(f"Parzen window: sigma {p['sigma']:.4f} (chosen on {p['n_validation']} validation images); "
+              f"test log-likelihood {p['log_likelihood']:.1f} +- {p['standard_error']:.1f} "
+              f"({p['n_samples']} samples, {p['n_test']} test images)")
     return 0
 
 
@@ -577,13 +594,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    "on the 2-D ring of 8 Gaussians instead (--pack, --steps, "
                                    "--compare) and writes figures of its modes.")
     p.add_argument("model", metavar="MODEL",
-                   help="mnist-mlp, mnist-conv, mnist-cgan (conditional) or ring (2-D, mode collapse)")
+                   help="mnist-mlp, mnist-conv, mnist-cgan (conditional), mnist-goodfellow2014 (the "
+                        "original paper's GAN: maxout D, SGD) or ring (2-D, mode collapse)")
     p.add_argument("--epochs", type=int, default=None,
                    help="total epochs (100)")
-    p.add_argument("--batch-size", type=int, default=None, help="batch size (64)")
-    p.add_argument("--lr-g", type=float, default=None, help="generator learning rate (2e-4)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="batch size (64; 100 for mnist-goodfellow2014)")
+    p.add_argument("--lr-g", type=float, default=None,
+                   help="generator learning rate (2e-4; 0.1 for mnist-goodfellow2014)")
     p.add_argument("--lr-d", type=float, default=None,
-                   help="discriminator learning rate (2e-4; 1e-4 for mnist-conv)")
+                   help="discriminator learning rate (2e-4; 1e-4 for mnist-conv; 0.05 for "
+                        "mnist-goodfellow2014)")
     p.add_argument("--lr-decay", type=float, default=None,
                    help="last fraction of the run over which both learning rates fall linearly "
                         "to 0 (0: constant, for mnist-mlp and mnist-cgan; 0.5 for mnist-conv). "
@@ -641,10 +662,17 @@ def build_parser() -> argparse.ArgumentParser:
                                    "generated and held-out real images, digit coverage and mean "
                                    "confidence; --calibrate prints the reference table.")
     p.add_argument("checkpoint", metavar="CHECKPOINT", nargs="?", help="a checkpoint.npz")
-    p.add_argument("--n", type=int, default=2000, help="samples to compare (2000)")
+    p.add_argument("--n", type=int, default=10000, help="samples to compare (10000)")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the noise (0)")
     p.add_argument("--calibrate", action="store_true",
                    help="also measure real, noisy-real and untrained-generator images")
+    p.add_argument("--parzen", action="store_true",
+                   help="also the Parzen-window log-likelihood of the test images (Goodfellow "
+                        "et al. 2014: sigma chosen on the validation images)")
+    p.add_argument("--train-images", type=int, default=0,
+                   help="train the quality classifier on the first N training images only "
+                        "(0: all; for quick looks and tests)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_evaluate)

@@ -1,18 +1,22 @@
-"""MNIST from IDX files: the copy shipped in data/mnist/, or a user's full MNIST.
+"""MNIST from IDX files: the full MNIST shipped in data/mnist/, or a user's own copy.
 
 IDX is the format MNIST is distributed in: a 4-byte magic number (two zero bytes, a type
 code, the number of dimensions), one big-endian uint32 per dimension, then the values in
 C order. Images are uint8 pixels 0..255; labels are uint8 digits.
 
-minigan ships the 10,000-image MNIST test set (see data/README.md for its source, licence
-and checksums) and splits it, always the same way, into
+minigan ships all four files of MNIST (see data/README.md for their source, licence and
+checksums) and uses its standard split:
 
-    "train"    the first 8,000 images (for training GANs and the quality classifier)
-    "heldout"  the last 2,000 images (never trained on; the reference for quality measures)
+    "train"        the 60,000 training images (GANs and the quality classifier train here)
+    "test"         the 10,000 test images (never trained on; the reference for every measure)
+    "validation"   the last 10,000 training images, for a protocol that must choose something
+                   (the Parzen window's width) on data that is neither trained on nor tested
+    "train50k"     the first 50,000 training images: "train" without "validation"
+    "heldout"      an older name of "test"
 
-With ``data_dir`` pointing at the four standard files of the full MNIST (train-images-idx3-
-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or
-not), "train" is the 60,000 training images and "heldout" the 10,000 test images.
+With ``data_dir`` pointing at a folder holding the same four files (Fashion-MNIST, KMNIST,
+or your own copy of MNIST; gzipped or not) the same splits are taken from them; the
+validation split is then the last sixth of the training images (10,000 of 60,000).
 """
 
 from __future__ import annotations
@@ -24,12 +28,23 @@ from pathlib import Path
 import numpy as np
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
+# SHA-256 of each shipped .gz file, and of its decompressed IDX content. The two training
+# files were recompressed (their .gz bytes differ from the original distribution's, their
+# IDX content does not), so a copy is accepted when either checksum matches.
 SHIPPED_SHA256 = {
+    "train-images-idx3-ubyte.gz": "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971",
+    "train-labels-idx1-ubyte.gz": "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203",
     "t10k-images-idx3-ubyte.gz": "167310007f03058885c7e95e6c0b19c20de5c7fd3031f4cbdadc9014a523d80b",
     "t10k-labels-idx1-ubyte.gz": "fc607395669ec21321ea83e4b82c0544b7e8e63ff5b34337c06bc0a17cc0da3c",
 }
-SHIPPED_TRAIN = 8000  # images [0, 8000) train, [8000, 10000) held out
-SPLITS = ("train", "heldout", "all")
+SHIPPED_IDX_SHA256 = {
+    "train-images-idx3-ubyte.gz": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte.gz": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte.gz": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte.gz": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+SPLITS = ("train", "test", "validation", "train50k", "heldout", "all")
+VALIDATION_FRACTION = 6  # the validation split is the last 1/6 of "train": 10,000 of 60,000
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -45,15 +60,17 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (gzipped if its name ends in .gz) into an array of its shape."""
-    path = Path(path)
+def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
-        raw = gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
+        return gzip.open(path).read() if path.suffix == ".gz" else path.read_bytes()
     except (OSError, EOFError) as err:
         raise DataError(f"{path}: cannot read ({err})") from None
+
+
+def parse_idx(raw: bytes, path: str | Path = "IDX data") -> np.ndarray:
+    """The array held by the bytes of an IDX file (already decompressed)."""
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise DataError(f"{path}: not an IDX file (bad magic number)")
     ndim = raw[3]
@@ -69,6 +86,12 @@ def read_idx(path: str | Path) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape)
 
 
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (gzipped if its name ends in .gz) into an array of its shape."""
+    path = Path(path)
+    return parse_idx(_read_bytes(path), path)
+
+
 def _find(folder: Path, stem: str) -> Path:
     for name in (stem, stem + ".gz"):
         if (folder / name).is_file():
@@ -76,15 +99,105 @@ def _find(folder: Path, stem: str) -> Path:
     raise DataError(f"{folder}: missing {stem} (or {stem}.gz)")
 
 
-def _pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = read_idx(images_path), read_idx(labels_path)
+def check_images(images: np.ndarray, path) -> None:
+    """Structure of an image file: integers 0..255 of shape (n, 28, 28)."""
     if images.ndim != 3 or images.shape[1:] != (28, 28):
-        raise DataError(f"{images_path}: expected images of shape (n, 28, 28), got {images.shape}")
-    if labels.shape != (images.shape[0],):
-        raise DataError(f"{labels_path}: expected {images.shape[0]} labels, got shape {labels.shape}")
-    if labels.max(initial=0) > 9:
-        raise DataError(f"{labels_path}: labels must be digits 0-9, found {int(labels.max())}")
+        raise DataError(f"{path}: expected images of shape (n, 28, 28), got {images.shape}")
+    if not np.issubdtype(images.dtype, np.integer):
+        raise DataError(f"{path}: pixels must be integers 0-255, found type {images.dtype}")
+    if images.size and (images.min() < 0 or images.max() > 255):
+        raise DataError(f"{path}: pixels must be integers 0-255, found values from "
+                        f"{int(images.min())} to {int(images.max())}")
+
+
+def check_labels(labels: np.ndarray, n: int, path) -> None:
+    """Structure of a label file: n integers 0..9."""
+    if labels.shape != (n,):
+        raise DataError(f"{path}: expected {n} labels, got shape {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"{path}: labels must be digits 0-9, found type {labels.dtype}")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        bad = int(labels.min()) if labels.min() < 0 else int(labels.max())
+        raise DataError(f"{path}: labels must be digits 0-9, found {bad}")
+
+
+_RAW_CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _verified_shipped(path: Path) -> bytes:
+    """The decompressed bytes of a shipped file, after checking its checksum: the .gz
+    checksum, or failing that the checksum of its content (a recompressed but intact copy)."""
+    if not path.is_file():
+        raise DataError(f"{path}: shipped MNIST file missing (restore it from the repository)")
+    gz_ok = sha256(path) == SHIPPED_SHA256[path.name]
+    try:
+        raw = gzip.open(path).read()
+    except (OSError, EOFError):
+        raw = None
+    if not gz_ok and (raw is None or hashlib.sha256(raw).hexdigest() != SHIPPED_IDX_SHA256[path.name]):
+        raise DataError(f"{path}: checksum mismatch, the file is corrupt or was changed "
+                        "(restore it from the repository)")
+    if raw is None:
+        raise DataError(f"{path}: cannot decompress")
+    return raw
+
+
+def _load_pair(folder: Path, part: str, shipped: bool, verify: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 (n, 28, 28), labels uint8 (n,)) of "train" or "t10k", checked.
+
+    The shipped files are checked against their checksums; a user's folder cannot match
+    MNIST's checksums (it may hold Fashion-MNIST), so its files are checked for structure
+    only: integer pixels 0-255 of shape (n, 28, 28) and n labels 0-9. Checked arrays are kept
+    in memory, keyed by the files' paths, sizes and modification times."""
+    if shipped:
+        paths = [folder / f"{part}-images-idx3-ubyte.gz", folder / f"{part}-labels-idx1-ubyte.gz"]
+    else:
+        paths = [_find(folder, f"{part}-images-idx3-ubyte"), _find(folder, f"{part}-labels-idx1-ubyte")]
+    stats = []
+    for p in paths:
+        if shipped and not p.is_file():
+            raise DataError(f"{p}: shipped MNIST file missing (restore it from the repository)")
+        s = p.stat()
+        stats.append((str(p.resolve()), s.st_size, s.st_mtime_ns))
+    key = (tuple(stats), shipped and verify)
+    if key in _RAW_CACHE:
+        return _RAW_CACHE[key]
+    if shipped and verify:
+        images, labels = (parse_idx(_verified_shipped(p), p) for p in paths)
+    else:
+        images, labels = (read_idx(p) for p in paths)
+    check_images(images, paths[0])
+    check_labels(labels, images.shape[0], paths[1])
+    if len(_RAW_CACHE) >= 4:  # a few files at most (the training images are 47 MB)
+        del _RAW_CACHE[next(iter(_RAW_CACHE))]
+    _RAW_CACHE[key] = images, labels
     return images, labels
+
+
+def load_mnist_uint8(split: str = "train", data_dir: str | Path | None = None,
+                     verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The images of ``split`` as uint8 (n, 28, 28) and their labels (n,), checked (see
+    _load_pair). ``data_dir`` None: the shipped full MNIST."""
+    if split not in SPLITS:
+        raise DataError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
+    if data_dir is None:
+        folder, shipped = SHIPPED_DIR, True
+    else:
+        folder, shipped = Path(data_dir), False
+        if not folder.is_dir():
+            raise DataError(f"{folder}: data directory not found")
+    parts = []
+    if split in ("train", "validation", "train50k", "all"):
+        images, labels = _load_pair(folder, "train", shipped, verify)
+        cut = len(images) - len(images) // VALIDATION_FRACTION
+        pick = {"train": slice(None), "all": slice(None), "validation": slice(cut, None),
+                "train50k": slice(0, cut)}[split]
+        parts.append((images[pick], labels[pick]))
+    if split in ("test", "heldout", "all"):
+        parts.append(_load_pair(folder, "t10k", shipped, verify))
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def load_mnist(split: str = "train", data_dir: str | Path | None = None,
@@ -93,32 +206,10 @@ def load_mnist(split: str = "train", data_dir: str | Path | None = None,
     tanh generator) and labels as int64 (n,).
 
     Without ``data_dir`` the shipped files are used, after checking their SHA-256 checksums
-    (``verify``); a missing or altered file is reported in one line.
+    (``verify``); a missing or altered file is reported in one line. A user's ``data_dir``
+    is checked for structure (see _load_pair).
     """
-    if split not in SPLITS:
-        raise DataError(f"split must be one of {', '.join(SPLITS)}, got {split!r}")
-    if data_dir is None:
-        folder = SHIPPED_DIR
-        for name, expected in SHIPPED_SHA256.items():
-            path = folder / name
-            if not path.is_file():
-                raise DataError(f"{path}: shipped MNIST file missing (restore it from the repository)")
-            if verify and sha256(path) != expected:
-                raise DataError(f"{path}: checksum mismatch, the file is corrupt or was changed "
-                                "(restore it from the repository)")
-        images, labels = _pair(folder / "t10k-images-idx3-ubyte.gz", folder / "t10k-labels-idx1-ubyte.gz")
-        pick = {"train": slice(0, SHIPPED_TRAIN), "heldout": slice(SHIPPED_TRAIN, None),
-                "all": slice(None)}[split]
-        images, labels = images[pick], labels[pick]
-    else:
-        folder = Path(data_dir)
-        if not folder.is_dir():
-            raise DataError(f"{folder}: data directory not found")
-        parts = {"train": ["train"], "heldout": ["t10k"], "all": ["train", "t10k"]}[split]
-        pairs = [_pair(_find(folder, f"{p}-images-idx3-ubyte"), _find(folder, f"{p}-labels-idx1-ubyte"))
-                 for p in parts]
-        images = np.concatenate([p[0] for p in pairs])
-        labels = np.concatenate([p[1] for p in pairs])
+    images, labels = load_mnist_uint8(split, data_dir, verify)
     x = images.astype(np.float32)[:, None, :, :] / np.float32(127.5) - np.float32(1.0)
     return x, labels.astype(np.int64)
 

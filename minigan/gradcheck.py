@@ -44,6 +44,7 @@ from .layers import (
     UpSampling2D,
 )
 from .layers.base import Layer
+from .layers.maxout import Maxout
 from .losses import bce_with_logits, generator_loss
 from .models import conv_discriminator, conv_generator, mlp_discriminator, mlp_generator
 from .network import Sequential
@@ -360,6 +361,9 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
             layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
         layer_row(label, layer, rng.standard_normal(shape))
     layer_row("Reshape((2, 3))", Reshape((2, 3)), rng.standard_normal((4, 6)))
+    maxout = Maxout(7, 4, 3, rng=rng, dtype=f64)  # the input whose pieces are farthest from a tie
+    x_max = max((rng.standard_normal((5, 7)) for _ in range(20)), key=maxout.tie_margin)
+    layer_row("Maxout(7, units 4, pieces 3)", maxout, x_max)
 
     logits = 4 * rng.standard_normal((8, 1))
     rows.append(check_function(lambda s: bce_with_logits(s, 1.0), logits,

@@ -17,6 +17,14 @@ The convolutional GAN, also from the course's tables (Keras 'same' padding, stri
                    LeakyReLU, ConvTranspose2D to 1x28x28, tanh          260,737 parameters
                    (260,353 trainable + 384 running statistics)
 
+The original GAN of Goodfellow et al. (2014) for MNIST, from the paper and its released
+configuration (mnist.yaml of github.com/goodfeli/adversarial):
+
+    generator      100 -> 1200 ReLU -> 1200 ReLU -> 784 sigmoid (pixels in [0, 1])
+                   weights U(-0.05, 0.05); output bias logit(mean pixel)   2,503,984 parameters
+    discriminator  dropout 0.2 on the input, maxout 240 x 5, dropout 0.5, maxout 240 x 5,
+                   dropout 0.5, 1 logit; weights U(-0.005, 0.005)          1,231,441 parameters
+
 The discriminators return a logit (no sigmoid): the losses work on logits.
 """
 
@@ -32,7 +40,10 @@ from .layers import (
     Dropout,
     Flatten,
     LeakyReLU,
+    Maxout,
+    ReLU,
     Reshape,
+    Sigmoid,
     Tanh,
 )
 from .layers.init import as_rng
@@ -113,14 +124,54 @@ def conv_generator(seed: int | np.random.Generator | None = 0, latent_dim: int =
     return Sequential(layers, input_shape=(latent_dim,), name="conv_generator")
 
 
-def mnist_classifier(seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
-    """The digit classifier behind minigan's quality measures: two stride-2 convolutions and
-    a 64-unit penultimate layer (the features of the Frechet distance), 10 logits."""
+GOODFELLOW2014_LATENT = 100
+
+
+def _uniform_weights(layer, limit: float, rng: np.random.Generator) -> None:
+    """pylearn2's 'irange' initialisation: W ~ U(-limit, limit), biases 0."""
+    layer.params["W"][...] = rng.uniform(-limit, limit, layer.params["W"].shape)
+
+
+def goodfellow2014_generator(seed: int | np.random.Generator | None = 0,
+                             latent_dim: int = GOODFELLOW2014_LATENT, dtype=np.float32,
+                             pixel_means: np.ndarray | None = None) -> Sequential:
+    """The paper's MNIST generator: 100 -> 1200 ReLU -> 1200 ReLU -> 784 sigmoid, output
+    (1, 28, 28) in [0, 1]. ``pixel_means`` (784 values in [0, 1], the training images' mean)
+    sets the output bias to logit(mean), so that G starts at the average digit."""
     rng = as_rng(seed)
-    layers = [Conv2D(1, 16, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
-              Conv2D(16, 32, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
-              Flatten(), Dense(32 * 7 * 7, 64, rng=rng, dtype=dtype), LeakyReLU(0.1),
-              Dense(64, 10, rng=rng, dtype=dtype)]
+    layers = [Dense(latent_dim, 1200, rng=rng, dtype=dtype), ReLU(),
+              Dense(1200, 1200, rng=rng, dtype=dtype), ReLU(),
+              Dense(1200, 784, rng=rng, dtype=dtype), Sigmoid(), Reshape(IMAGE_SHAPE)]
+    for layer in layers[0:5:2]:
+        _uniform_weights(layer, 0.05, rng)
+    if pixel_means is not None:
+        p = np.clip(np.asarray(pixel_means, dtype=np.float64).reshape(784), 1e-7, 1 - 1e-7)
+        layers[4].params["b"][...] = np.log(p / (1 - p))
+    return Sequential(layers, input_shape=(latent_dim,), name="goodfellow2014_generator")
+
+
+def goodfellow2014_discriminator(seed: int | np.random.Generator | None = 0, dropout: float = 0.5,
+                                 input_dropout: float = 0.2, dtype=np.float32) -> Sequential:
+    """The paper's MNIST discriminator: maxout 240 x 5 twice, a logit; dropout ``input_dropout``
+    on the image and ``dropout`` on each hidden layer (the paper's 0.2 and 0.5)."""
+    rng = as_rng(seed)
+    layers = [Flatten(), Dropout(input_dropout, rng=rng), Maxout(784, 240, 5, rng=rng, dtype=dtype),
+              Dropout(dropout, rng=rng), Maxout(240, 240, 5, rng=rng, dtype=dtype),
+              Dropout(dropout, rng=rng), Dense(240, 1, rng=rng, dtype=dtype)]
+    for layer in layers[2::2]:
+        _uniform_weights(layer, 0.005, rng)
+    return Sequential(layers, input_shape=IMAGE_SHAPE, name="goodfellow2014_discriminator")
+
+
+def mnist_classifier(seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
+    """The digit classifier behind minigan's quality measures: two stride-2 convolutions
+    (32 and 64 channels) and a 128-unit penultimate layer (the features of the Frechet
+    distance), 10 logits. 421,642 parameters."""
+    rng = as_rng(seed)
+    layers = [Conv2D(1, 32, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
+              Conv2D(32, 64, 3, stride=2, padding="same", rng=rng, dtype=dtype), LeakyReLU(0.1),
+              Flatten(), Dense(64 * 7 * 7, 128, rng=rng, dtype=dtype), LeakyReLU(0.1),
+              Dense(128, 10, rng=rng, dtype=dtype)]
     return Sequential(layers, input_shape=IMAGE_SHAPE, name="mnist_classifier")
 
 

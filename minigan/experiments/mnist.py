@@ -1,4 +1,9 @@
-"""`minigan train mnist-mlp | mnist-conv`: train the course's GANs on MNIST, with checkpoints.
+"""`minigan train mnist-mlp | mnist-conv | mnist-cgan | mnist-goodfellow2014`: train the
+course's GANs, or the original paper's, on MNIST, with checkpoints.
+
+The course's GANs train on the 60,000 training images; the paper's (mnist-goodfellow2014)
+on the first 50,000, as in its released configuration, whose last 10,000 are the
+validation images that choose the Parzen window (metrics.parzen_evaluation).
 
 One epoch is (training images / batch size) iterations of Algorithm 1; each real batch is
 drawn at random, without replacement within the batch, from the training split. After every
@@ -28,12 +33,13 @@ from ..data import load_mnist
 from ..files import atomic_save_npz, load_npz
 from ..gan import GANTrainer
 from ..losses import normalise_generator_loss
-from ..optim import Adam, WeightAverage, linear_decay
+from ..optim import SGD, Adam, WeightAverage, linear_decay
 
 CHECKPOINT_FORMAT = "minigan-mnist-checkpoint-2"
 MODELS = {"mnist-mlp": (models.mlp_generator, models.mlp_discriminator),
           "mnist-conv": (models.conv_generator, models.conv_discriminator),
-          "mnist-cgan": (models.cgan_generator, models.cgan_discriminator)}
+          "mnist-cgan": (models.cgan_generator, models.cgan_discriminator),
+          "mnist-goodfellow2014": (models.goodfellow2014_generator, models.goodfellow2014_discriminator)}
 CONDITIONAL = {"mnist-cgan"}
 N_CLASSES = 10
 # Per-model defaults, from measurements on the shipped 8,000 training images (Frechet
@@ -53,15 +59,38 @@ MODEL_DEFAULTS = {
     "mnist-conv": dict(epochs=100, d_dropout=0.3, lr_d=1e-4, lr_decay=0.5, grid=64),
     # the conditional grid is 10 x 10, one digit per column
     "mnist-cgan": dict(epochs=100, d_dropout=0.5, lr_d=2e-4, lr_decay=0.0, grid=100),
+    # the paper's settings (mnist.yaml): SGD, batch 100, lr 0.1 for both players. minigan's
+    # discriminator loss is the sum of the real and fake terms, the paper's their mean, so
+    # D's rate is halved to take the same steps. The paper gives no epoch count.
+    "mnist-goodfellow2014": dict(epochs=100, d_dropout=0.5, lr_d=0.05, lr_decay=0.0, grid=64,
+                                 lr_g=0.1, batch_size=100),
 }
+for _defaults in MODEL_DEFAULTS.values():
+    _defaults.setdefault("lr_g", 2e-4)
+    _defaults.setdefault("batch_size", 64)
+# The paper's schedule (mnist.yaml), for mnist-goodfellow2014: both learning rates shrink by
+# a factor 1.000004 every iteration (to at least 1e-6); the momentum rises linearly from 0.5
+# after epoch 1 to 0.7 at epoch 250 (pylearn2's MomentumAdjustor); the noise is uniform on
+# [-sqrt 3, sqrt 3] (unit variance) in 100 dimensions; the images are pixels in [0, 1].
+PAPER_MODELS = {"mnist-goodfellow2014"}
+# written into every checkpoint: older ones trained on 8,000 test images and carry no such key
+DATA_PROTOCOL = "mnist-standard-split"
+PAPER_LR_DECAY, PAPER_MIN_LR = 1.000004, 1e-6
+PAPER_MOMENTUM = (0.5, 0.7, 1, 250)  # initial, final, from epoch, saturating at epoch
+
+
+def paper_momentum(epoch: int) -> float:
+    """The momentum of the paper's run after ``epoch`` completed epochs."""
+    start, final, first, last = PAPER_MOMENTUM
+    return start + (final - start) * min(1.0, max(0.0, (epoch - first) / (last - first)))
 
 
 @dataclass
 class TrainConfig:
     model: str = "mnist-mlp"
     epochs: int | None = None     # None: the model's default (MODEL_DEFAULTS)
-    batch_size: int = 64
-    lr_g: float = 2e-4
+    batch_size: int | None = None  # None: the model's default (64; the paper's model 100)
+    lr_g: float | None = None     # None: the model's default (2e-4; the paper's model 0.1)
     lr_d: float | None = None     # None: the model's default (MODEL_DEFAULTS)
     beta1: float = 0.5            # DCGAN's Adam settings
     beta2: float = 0.999
@@ -83,7 +112,7 @@ class TrainConfig:
                 raise ValueError(f"{arg} (--{arg.replace('_', '-')}) must be {expected}, got {value!r}")
 
         need(self.model in MODELS, "model", self.model, f"one of {', '.join(MODELS)}")
-        for arg in ("epochs", "lr_d", "d_dropout", "lr_decay", "grid"):
+        for arg in ("epochs", "lr_d", "d_dropout", "lr_decay", "grid", "lr_g", "batch_size"):
             if getattr(self, arg) is None:
                 setattr(self, arg, MODEL_DEFAULTS[self.model][arg])
         for arg in ("epochs", "batch_size", "k", "grid"):
@@ -117,9 +146,13 @@ class MnistRun:
         be gone), not to train."""
         self.config = c = config.validate()
         self.conditional = c.model in CONDITIONAL
+        self.paper = c.model in PAPER_MODELS
         self.images = self.labels = None
         if data:
-            self.images, self.labels = load_mnist("train", c.data_dir)
+            # the paper's GAN trains on the first 50,000 training images, in [0, 1]
+            self.images, self.labels = load_mnist("train50k" if self.paper else "train", c.data_dir)
+            if self.paper:
+                self.images = (self.images + np.float32(1)) / np.float32(2)
             if c.train_images > len(self.images):  # taking "the first n" of fewer would hide it
                 raise ValueError(f"train_images (--train-images) must be at most the {len(self.images):,} "
                                  f"training images, got {c.train_images:,}")
@@ -131,6 +164,9 @@ class MnistRun:
         make_G, make_D = MODELS[c.model]
         rng = np.random.default_rng(c.seed)
         G, D = make_G(seed=rng), make_D(seed=rng, dropout=c.d_dropout)
+        if self.paper and data:  # the output bias starts at logit(mean pixel), as in the paper's code
+            means = self.images.mean(axis=0)
+            G.layers[4].params["b"][...] = make_G(seed=0, pixel_means=means).layers[4].params["b"]
         # the averaged generator: same architecture, weights copied from G by WeightAverage
         self.G_average = make_G(seed=0) if c.average else None
         self.average = WeightAverage(G, self.G_average, c.average) if c.average else None
@@ -145,21 +181,32 @@ class MnistRun:
             return (images[idx], labels[idx].astype(np.int64)) if self.conditional else images[idx]
 
         def sample_noise(n, r):
-            return r.standard_normal((n, latent), dtype=np.float32)
+            return self.noise(n, r)
 
         # no per-iteration snapshot (the guard): at MNIST scale it would copy every parameter
         # and moment each step; the epoch checkpoint is the last good state instead
-        g_opt, d_opt = Adam(G.parameters(), c.lr_g, betas), Adam(D.parameters(), c.lr_d, betas)
+        if self.paper:
+            momentum = paper_momentum(0)
+            g_opt, d_opt = SGD(G.parameters(), c.lr_g, momentum), SGD(D.parameters(), c.lr_d, momentum)
+        else:
+            g_opt, d_opt = Adam(G.parameters(), c.lr_g, betas), Adam(D.parameters(), c.lr_d, betas)
         Trainer = ConditionalGANTrainer if self.conditional else GANTrainer
         self.trainer = Trainer(G, D, g_opt, d_opt, sample_data, sample_noise, c.loss, c.k,
                                c.batch_size, rng, guard=False, real_label=c.real_label)
         fixed = np.random.default_rng(c.seed + 12345)
         self.latent_dim = latent
-        self.fixed_z = fixed.standard_normal((c.grid, latent), dtype=np.float32)
+        self.fixed_z = self.noise(c.grid, fixed)
         # the conditional grid asks for 0, 1, ..., 9, 0, 1, ...: one digit per column
         self.fixed_labels = np.arange(c.grid) % N_CLASSES
         self.epoch = 0
         self.iterations_per_epoch = len(self.images) // c.batch_size if data else None
+
+    def noise(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, latent) float32 noise z: standard normal, or for the paper's GAN uniform on
+        [-sqrt 3, sqrt 3] (its noise, also of unit variance)."""
+        if self.paper:
+            return rng.uniform(-np.sqrt(3), np.sqrt(3), (n, self.latent_dim)).astype(np.float32)
+        return rng.standard_normal((n, self.latent_dim), dtype=np.float32)
 
     # ------------------------------------------------------------------ checkpoints
     def _random_states(self) -> dict:
@@ -181,7 +228,8 @@ class MnistRun:
         arrays.update({f"history/{k}": np.asarray(v, dtype=np.float64) for k, v in t.history.items()})
         meta = {"config": asdict(self.config), "epoch": self.epoch, "iteration": t.iteration,
                 "average_updates": self.average.t if self.average else 0,
-                "random_states": self._random_states(), "format": CHECKPOINT_FORMAT}
+                "random_states": self._random_states(), "format": CHECKPOINT_FORMAT,
+                "data": DATA_PROTOCOL}
         arrays["meta"] = np.array(json.dumps(meta))
         atomic_save_npz(path, arrays)
 
@@ -253,6 +301,8 @@ class MnistRun:
         Without z, the run's fixed grid. A conditional run draws the digits ``labels`` (n,),
         by default 0..9 repeated; an unconditional run refuses labels."""
         G = self.sampler if averaged else self.trainer.G
+        if self.paper and labels is None:  # sigmoid output: [0, 1] pixels, returned in [-1, 1]
+            return G.predict(self.fixed_z if z is None else z) * np.float32(2) - np.float32(1)
         if z is None:
             z = self.fixed_z
             if self.conditional and labels is None:
@@ -278,6 +328,10 @@ class MnistRun:
             # the rates follow the iteration count, so a resumed run gets the same ones
             factor = linear_decay(t.iteration, total, c.lr_decay)
             t.g_opt.lr, t.d_opt.lr = c.lr_g * factor, c.lr_d * factor
+            if self.paper:  # the paper's exponential decay and momentum schedule
+                t.g_opt.lr, t.d_opt.lr = (max(lr * PAPER_LR_DECAY ** -t.iteration, PAPER_MIN_LR)
+                                          for lr in (c.lr_g, c.lr_d))
+                t.g_opt.momentum = t.d_opt.momentum = paper_momentum(self.epoch)
             record = t.step()
             if self.average is not None:
                 self.average.update()
@@ -318,6 +372,10 @@ def _read_checkpoint(path: str) -> tuple[dict, dict, TrainConfig]:
     if meta.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: a checkpoint of an older minigan ({meta.get('format')}); "
                          "train it again")
+    if meta.get("data") != DATA_PROTOCOL and meta.get("config", {}).get("data_dir") is None:
+        raise ValueError(f"{path}: trained by an older minigan on 8,000 images of the MNIST test "
+                         "set, which is now the reference its samples are measured against; "
+                         "train it again on the full MNIST")
     for key, kind in (("config", dict), ("random_states", dict), ("epoch", int),
                       ("iteration", int), ("average_updates", int)):
         value = meta.get(key)

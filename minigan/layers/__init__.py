@@ -5,6 +5,7 @@ from .base import Layer
 from .batchnorm import BatchNorm
 from .conv import Conv2D, ConvTranspose2D, UpSampling2D
 from .dense import Dense
+from .maxout import Maxout as Maxout
 from .shape import Dropout, Flatten, Reshape
 
 __all__ = [
