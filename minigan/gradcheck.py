@@ -369,6 +369,7 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
     for kind in ("saturating", "non_saturating"):
         rows.append(check_function(lambda s, k=kind: generator_loss(s, k), logits,
                                    f"loss: generator, {kind}", tolerance))
+    rows.extend(objective_checks(seed, tolerance))  # LSGAN, hinge, f-GAN (issue 15)
 
     # batch sizes: BatchNorm over (N, F) needs several samples to be well conditioned (with
     # N = 2 every normalised value is +-1 and the gradients are mostly rounding error); over
@@ -422,6 +423,47 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
     rows.append(check_generator_step(cond_G, cond_D, z_c[:, :4], "non_saturating",
                                      "G step through the conditional D (cGAN)", seed, max_entries,
                                      safe_step(margin), tolerance, labels=labels))
+    return rows
+
+
+def objective_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """Rows for the losses of minigan.objectives and minigan.fgan. A discriminator loss takes
+    two batches; it is checked as one function of both, stacked (real rows, then fake rows)."""
+    from .fgan import FDIVERGENCES, fgan_discriminator_loss, fgan_generator_loss
+    from .objectives import (
+        LSGAN_CODINGS,
+        hinge_discriminator_loss,
+        hinge_generator_loss,
+        lsgan_discriminator_loss,
+        lsgan_generator_loss,
+    )
+
+    rng = np.random.default_rng(seed + 15)
+    scores = 2 * rng.standard_normal((12, 1))
+    # the hinge's kinks are at +-1: keep every score at least 0.1 away from both
+    hinge_scores = np.where(np.abs(np.abs(scores) - 1) < 0.1, scores + 0.3, scores)
+    rows = []
+
+    def pair_row(loss, s, label):
+        n = s.shape[0] // 2
+
+        def f(x):
+            value, d_real, d_fake = loss(x[:n], x[n:])
+            return value, np.concatenate([d_real, d_fake])
+
+        rows.append(check_function(f, s, label, tolerance))
+
+    for coding in LSGAN_CODINGS:
+        pair_row(lambda r, f, c=coding: lsgan_discriminator_loss(r, f, c), scores, f"loss: LSGAN D, {coding}")
+        rows.append(check_function(lambda s, c=coding: lsgan_generator_loss(s, c), scores,
+                                   f"loss: LSGAN G, {coding}", tolerance))
+    pair_row(hinge_discriminator_loss, hinge_scores, "loss: hinge D")
+    rows.append(check_function(hinge_generator_loss, hinge_scores, "loss: hinge G", tolerance))
+    for name in FDIVERGENCES:
+        pair_row(lambda r, f, d=name: fgan_discriminator_loss(r, f, d), scores, f"loss: f-GAN D, {name}")
+        for kind in ("minimax", "alternative"):
+            rows.append(check_function(lambda s, d=name, k=kind: fgan_generator_loss(s, d, k), scores,
+                                       f"loss: f-GAN G, {name}, {kind}", tolerance))
     return rows
 
 
