@@ -140,8 +140,8 @@ def _rules_for(model: Sequential, what: str) -> list[_Rule]:
     for layer in model.layers:
         rule = RULES.get(type(layer))
         if rule is None:
-            why = (" (its batch statistics couple the samples, so the gradient at each sample is not "
-                   "its own; use a critic without BatchNorm, e.g. LayerNorm-free Dense/LeakyReLU)"
+            why = (" (its batch statistics couple the samples, so the gradient at a sample is not its "
+                   "own; use a critic without BatchNorm, as Gulrajani et al. do for WGAN-GP)"
                    if type(layer).__name__ == "BatchNorm" else "")
             raise ValueError(f"{what}: layer '{layer.name}' ({type(layer).__name__}) has no second-order "
                              f"rule{why}; supported: {', '.join(c.__name__ for c in RULES)}")
@@ -225,7 +225,7 @@ def _add_into_grads(model: Sequential, grads: dict[str, np.ndarray]) -> None:
     """Add a penalty's parameter gradients into the model's grads, as a second loss term
     would: the optimizer steps the sum."""
     for p in model.parameters():
-        p.grad += grads[p.name].astype(p.grad.dtype, copy=False)
+        p.grad[...] += grads[p.name].astype(p.grad.dtype, copy=False)  # in place: optimizers hold p.grad
 
 
 def penalty_of_gradient_norm(critic: Sequential, x: np.ndarray, weight: float, target: float | None,

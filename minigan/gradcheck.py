@@ -464,6 +464,46 @@ def objective_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> lis
         for kind in ("minimax", "alternative"):
             rows.append(check_function(lambda s, d=name, k=kind: fgan_generator_loss(s, d, k), scores,
                                        f"loss: f-GAN G, {name}, {kind}", tolerance))
+    rows.extend(second_order_checks(seed, tolerance))
+    return rows
+
+
+def second_order_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """Rows for minigan.double_backward: the gradient of sum(a * dD/dx) (a random) with respect
+    to D's parameters and x, by central differences of the first derivative; then the WGAN-GP
+    and R1 penalties with respect to D's parameters. D holds every supported layer once."""
+    from .double_backward import InputGradient, gradient_penalty, interpolates, r1_penalty
+
+    rng = np.random.default_rng(seed + 16)
+    f64 = np.float64
+    D = Sequential([Dense(3, 6, rng=rng, dtype=f64), ReLU(), Dense(6, 5, rng=rng, dtype=f64), Tanh(),
+                    Dense(5, 4, rng=rng, dtype=f64), Sigmoid(), Dense(4, 4, rng=rng, dtype=f64), LeakyReLU(0.2),
+                    Dense(4, 1, rng=rng, dtype=f64)], (3,), "critic")
+    for p in D.parameters():
+        if p.name.endswith(".b"):
+            p.value[...] = 0.3 * rng.standard_normal(p.value.shape)
+    x, margin = input_farthest_from_kinks([D], lambda r: r.standard_normal((5, 3)), 40)
+    h = safe_step(margin)
+    # scale the output layer so that |dD/dx| ~ 1, where WGAN-GP holds it: near |g| = 0 the norm
+    # has curvature ~ 1/|g|, and a central difference's O(h^2) error would dominate the check
+    D.layers[-1].params["W"] /= np.mean(np.linalg.norm(InputGradient(D, x).value, axis=1))
+    params = {p.name: p.value for p in D.parameters()}
+    a = rng.standard_normal(x.shape)
+    grads, dx = InputGradient(D, x).backward(a)
+    rows = [_compare("double backward: sum(a * dD/dx), Dense/ReLU/Tanh/Sigmoid/LeakyReLU",
+                     lambda: float(np.sum(a * InputGradient(D, x).value)), {"x": x, **params},
+                     {"x": dx, **grads}, rng, None, h, tolerance)]
+    # the penalty is taken at interpolates between x and x_fake (drawn with rng=seed): choose the
+    # x_fake whose interpolates stay farthest from a kink, and a step below that margin too
+    fakes = [x[::-1] + r.standard_normal(x.shape) for r in (np.random.default_rng(k) for k in range(20))]
+    margins = [kink_margin(D, interpolates(x, f, np.random.default_rng(seed))) for f in fakes]
+    x_fake = fakes[int(np.argmax(margins))]
+    h = min(h, safe_step(max(margins)))
+    for label, penalty in (("penalty: WGAN-GP 10 (|grad D(x_hat)| - 1)^2",
+                            lambda: gradient_penalty(D, x, x_fake, 10.0, rng=seed, accumulate=False)),
+                           ("penalty: R1 5 |grad D(x)|^2", lambda: r1_penalty(D, x, 10.0, accumulate=False))):
+        rows.append(_compare(label, lambda penalty=penalty: penalty()[0], params, penalty()[1], rng, None, h,
+                             tolerance))
     return rows
 
 

@@ -210,6 +210,7 @@ def test_clear_refusals():
 
 def test_gradcheck_rows_pass():
     rows = objective_checks(seed=3)
-    assert len(rows) == 4 + 2 + 3 * len(NAMES)
-    worst = max(rows, key=lambda r: r.rel_error)
+    assert len(rows) == 4 + 2 + 3 * len(NAMES) + 3  # the last 3: minigan.double_backward
+    assert all(r.passed for r in rows), [(r.name, r.rel_error) for r in rows if not r.passed]
+    worst = max(rows[:-3], key=lambda r: r.rel_error)  # the losses alone are far below 1e-7
     assert worst.rel_error < 1e-8, (worst.name, worst.rel_error)
