@@ -477,8 +477,8 @@ def second_order_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> 
     rng = np.random.default_rng(seed + 16)
     f64 = np.float64
     D = Sequential([Dense(3, 6, rng=rng, dtype=f64), ReLU(), Dense(6, 5, rng=rng, dtype=f64), Tanh(),
-                    Dense(5, 4, rng=rng, dtype=f64), Sigmoid(), Dense(4, 4, rng=rng, dtype=f64), LeakyReLU(0.2),
-                    Dense(4, 1, rng=rng, dtype=f64)], (3,), "critic")
+                    Dense(5, 4, rng=rng, dtype=f64), Sigmoid(), Dense(4, 4, rng=rng, dtype=f64),
+                    LeakyReLU(0.2), Dense(4, 1, rng=rng, dtype=f64)], (3,), "critic")
     for p in D.parameters():
         if p.name.endswith(".b"):
             p.value[...] = 0.3 * rng.standard_normal(p.value.shape)
