@@ -490,7 +490,7 @@ def second_order_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> 
     params = {p.name: p.value for p in D.parameters()}
     a = rng.standard_normal(x.shape)
     grads, dx = InputGradient(D, x).backward(a)
-    rows = [_compare("double backward: sum(a * dD/dx), Dense/ReLU/Tanh/Sigmoid/LeakyReLU",
+    rows = [_compare("second order: d/dtheta, d/dx of sum(a * dD/dx)",
                      lambda: float(np.sum(a * InputGradient(D, x).value)), {"x": x, **params},
                      {"x": dx, **grads}, rng, None, h, tolerance)]
     # the penalty is taken at interpolates between x and x_fake (drawn with rng=seed): choose the
