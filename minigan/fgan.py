@@ -30,8 +30,7 @@ on the logit, because the composition has closed forms that the two steps do not
 
 For "gan" the discriminator's loss -F is exactly the BCE of the original GAN and the
 alternative generator loss is the non-saturating one. With the paper's f for "js",
-D_f = 2 JSD (the paper's Table 1 writes a factor 1/2 that its f does not have); for "gan",
-D_f = 2 JSD - log 4
+D_f = 2 JSD (twice minigan.theory's js_divergence); for "gan", D_f = 2 JSD - log 4
 (its f(1) = -log 4, not 0: the minimum of the original game, -log 4, at P = Q).
 
 Numerics. js and gan only ever see softplus and sigmoid: finite for any finite logit. kl,
