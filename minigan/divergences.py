@@ -153,8 +153,10 @@ class _Crossings:
             r = p.logpdf(x) - q.logpdf(x)
         r = np.nan_to_num(r, nan=0.0)
         # a grid point may land exactly on a crossing (r = 0 between opposite signs)
-        roots = [float(x[i]) for i in range(1, n - 1) if r[i] == 0 and r[i - 1] * r[i + 1] < 0]
-        for i in np.nonzero(np.sign(r[:-1]) * np.sign(r[1:]) < 0)[0]:
+        sign = np.sign(r)
+        exact = (sign[1:-1] == 0) & (sign[:-2] * sign[2:] < 0)
+        roots = x[1:-1][exact].tolist()
+        for i in np.nonzero(sign[:-1] * sign[1:] < 0)[0]:
             a, b = x[i], x[i + 1]
             fa = float(p.logpdf(a) - q.logpdf(a))
             for _ in range(80):  # bisection to the last bit

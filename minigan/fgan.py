@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .functions import sigmoid, softplus
-from .losses import _check_logits
+from .objectives import float_logits
 
 LOG2 = math.log(2)
 
@@ -181,8 +181,8 @@ def fgan_discriminator_loss(real_logits: np.ndarray, fake_logits: np.ndarray, di
     the lower bound on D_f(P || Q) on this batch.
     """
     div = get_divergence(divergence)
-    _check_logits(real_logits, "fgan_discriminator_loss: real_logits")
-    _check_logits(fake_logits, "fgan_discriminator_loss: fake_logits")
+    real_logits = float_logits(real_logits, "fgan_discriminator_loss: real_logits")
+    fake_logits = float_logits(fake_logits, "fgan_discriminator_loss: fake_logits")
     n, m = real_logits.size, fake_logits.size
     with np.errstate(over="ignore", under="ignore"):  # exp(+-710) and the like: inf or 0
         value = float(-np.mean(div.activation(real_logits))
@@ -207,7 +207,7 @@ def fgan_generator_loss(fake_logits: np.ndarray, divergence, kind: str = "altern
     if name not in FGAN_GENERATOR_LOSSES:
         raise ValueError(f"f-GAN generator loss must be one of {', '.join(FGAN_GENERATOR_LOSSES)}, "
                          f"got {kind!r}")
-    _check_logits(fake_logits, "fgan_generator_loss")
+    fake_logits = float_logits(fake_logits, "fgan_generator_loss")
     n = fake_logits.size
     with np.errstate(over="ignore", under="ignore"):  # exp(+-710) and the like: inf or 0
         if name == "minimax":

@@ -34,6 +34,13 @@ from .losses import _check_logits
 LSGAN_CODINGS = {"zero_one": (0.0, 1.0, 1.0), "theorem1": (-1.0, 1.0, 0.0)}
 
 
+def float_logits(logits, name: str) -> np.ndarray:
+    """losses' checks (a non-empty, finite array), then integer logits as float64: gradients
+    take the logits' dtype, and an integer gradient would be truncated to 0."""
+    _check_logits(logits, name)
+    return logits if np.issubdtype(logits.dtype, np.floating) else logits.astype(np.float64)
+
+
 def lsgan_coding(coding) -> tuple[float, float, float]:
     """(a, b, c) from a coding name ('zero_one', 'theorem1') or a 3-tuple of finite numbers
     with a != b (a D that must output the same code for data and fakes learns nothing)."""
@@ -59,8 +66,8 @@ def lsgan_coding(coding) -> tuple[float, float, float]:
 def lsgan_discriminator_loss(real_scores: np.ndarray, fake_scores: np.ndarray, coding="zero_one"):
     """L_D = 1/2 mean (s_real - b)^2 + 1/2 mean (s_fake - a)^2. Returns (L_D, dL_D/d real, dL_D/d fake)."""
     a, b, _ = lsgan_coding(coding)
-    _check_logits(real_scores, "lsgan_discriminator_loss: real_scores")
-    _check_logits(fake_scores, "lsgan_discriminator_loss: fake_scores")
+    real_scores = float_logits(real_scores, "lsgan_discriminator_loss: real_scores")
+    fake_scores = float_logits(fake_scores, "lsgan_discriminator_loss: fake_scores")
     er, ef = real_scores - b, fake_scores - a
     value = float(0.5 * np.mean(er * er) + 0.5 * np.mean(ef * ef))
     return value, er / real_scores.size, ef / fake_scores.size
@@ -69,15 +76,15 @@ def lsgan_discriminator_loss(real_scores: np.ndarray, fake_scores: np.ndarray, c
 def lsgan_generator_loss(fake_scores: np.ndarray, coding="zero_one"):
     """L_G = 1/2 mean (s_fake - c)^2. Returns (L_G, dL_G/d fake_scores)."""
     _, _, c = lsgan_coding(coding)
-    _check_logits(fake_scores, "lsgan_generator_loss")
+    fake_scores = float_logits(fake_scores, "lsgan_generator_loss")
     e = fake_scores - c
     return float(0.5 * np.mean(e * e)), e / fake_scores.size
 
 
 def hinge_discriminator_loss(real_scores: np.ndarray, fake_scores: np.ndarray):
     """L_D = mean relu(1 - s_real) + mean relu(1 + s_fake). Returns (L_D, dL_D/d real, dL_D/d fake)."""
-    _check_logits(real_scores, "hinge_discriminator_loss: real_scores")
-    _check_logits(fake_scores, "hinge_discriminator_loss: fake_scores")
+    real_scores = float_logits(real_scores, "hinge_discriminator_loss: real_scores")
+    fake_scores = float_logits(fake_scores, "hinge_discriminator_loss: fake_scores")
     value = float(np.mean(np.maximum(1 - real_scores, 0)) + np.mean(np.maximum(1 + fake_scores, 0)))
     d_real = -(real_scores < 1).astype(real_scores.dtype) / real_scores.size
     d_fake = (fake_scores > -1).astype(fake_scores.dtype) / fake_scores.size
@@ -86,5 +93,5 @@ def hinge_discriminator_loss(real_scores: np.ndarray, fake_scores: np.ndarray):
 
 def hinge_generator_loss(fake_scores: np.ndarray):
     """L_G = -mean s_fake (G raises D's score on its samples, with no margin). Returns (L_G, dL_G/ds)."""
-    _check_logits(fake_scores, "hinge_generator_loss")
+    fake_scores = float_logits(fake_scores, "hinge_generator_loss")
     return float(-np.mean(fake_scores)), np.full_like(fake_scores, -1.0 / fake_scores.size)

@@ -214,3 +214,17 @@ def test_gradcheck_rows_pass():
     assert all(r.passed for r in rows), [(r.name, r.rel_error) for r in rows if not r.passed]
     worst = max(rows[:-3], key=lambda r: r.rel_error)  # the losses alone are far below 1e-7
     assert worst.rel_error < 1e-8, (worst.name, worst.rel_error)
+
+
+def test_integer_logits_give_float_gradients():
+    """An integer array of scores is read as float64: a gradient in the scores' integer dtype
+    would be truncated to 0."""
+    s_int, s = np.array([[-2], [0], [3]]), np.array([[-2.0], [0.0], [3.0]])
+    pairs = [(lambda x: hinge_generator_loss(x)), (lambda x: lsgan_generator_loss(x, "theorem1")),
+             (lambda x: hinge_discriminator_loss(x, x)), (lambda x: fgan_discriminator_loss(x, x, "kl")),
+             (lambda x: fgan_generator_loss(x, "gan", "minimax"))]
+    for fn in pairs:
+        got, expected = fn(s_int), fn(s)
+        assert got[0] == expected[0]
+        for g, e in zip(got[1:], expected[1:], strict=True):
+            assert g.dtype == np.float64 and np.array_equal(g, e) and np.abs(e).max() > 0
