@@ -36,8 +36,9 @@ D_f = 2 JSD (twice minigan.theory's js_divergence); for "gan", D_f = 2 JSD - log
 Numerics. js and gan only ever see softplus and sigmoid: finite for any finite logit. kl,
 reverse_kl and squared_hellinger have an exponential on one side (exp(v - 1) as v -> +inf,
 exp(-v) as v -> -inf): at |v| ~ 710 the exact value exceeds the largest float64 (~1.8e308),
-and it is returned as inf, silently, which is its correctly rounded value; never NaN
-(a finite critic can still only reach it by diverging, which the trainers' guard catches).
+and it is returned as inf, silently, which is its correctly rounded value; never NaN. A
+critic only outputs such logits when training has run away, and an inf loss is exactly what
+a divergence guard (gan.GuardedTrainer) looks for.
 """
 
 from __future__ import annotations
