@@ -266,11 +266,13 @@ def interpolates(x_real: np.ndarray, x_fake: np.ndarray, rng: np.random.Generato
     return e * x_real + (1 - e) * x_fake
 
 
-def gradient_penalty(critic: Sequential, x_real: np.ndarray, x_fake: np.ndarray, lam: float = 10.0,
-                     rng: np.random.Generator | int = 0, accumulate: bool = True):
+def gradient_penalty(critic: Sequential, x_real: np.ndarray, x_fake: np.ndarray, lam: float = 10.0, *,
+                     rng: np.random.Generator | int, accumulate: bool = True):
     """WGAN-GP's penalty lam * mean (|grad_x D(x_hat)| - 1)^2 on random interpolates x_hat.
     With ``accumulate`` its parameter gradients are added into the critic's grads (call it
-    after the critic loss's backward and before the optimizer's step).
+    after the critic loss's backward and before the optimizer's step). ``rng`` has no default
+    on purpose: a training loop passes its own Generator, so each step draws new interpolates
+    (a fixed seed would reuse the same mixing weights at every step).
 
     Returns (penalty, {param: dpenalty/dparam}, x_hat, per-sample norms |grad D(x_hat)|).
     """

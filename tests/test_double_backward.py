@@ -97,6 +97,10 @@ def test_interpolates_lie_on_the_segments(rng):
     e = (x_hat - y)[:, 0] / (x - y)[:, 0]
     np.testing.assert_allclose(x_hat, e[:, None] * x + (1 - e[:, None]) * y, rtol=1e-12, atol=1e-14)
     assert 0 <= e.min() and e.max() <= 1 and e.std() > 0.2
+    # a training loop's Generator is advanced: the next penalty uses new interpolates
+    D, gen = Sequential([Dense(3, 1, rng=rng, dtype=F64)], (3,), "linear"), np.random.default_rng(5)
+    first = gradient_penalty(D, x, y, rng=gen, accumulate=False)[2]
+    assert not np.allclose(first, gradient_penalty(D, x, y, rng=gen, accumulate=False)[2])
 
 
 def test_accumulate_adds_into_the_critics_grads(rng):
@@ -115,7 +119,7 @@ def test_clear_refusals(rng):
     x = rng.standard_normal((4, 3))
     with pytest.raises(ValueError, match=r"gradient_penalty: layer 'batchnorm' \(BatchNorm\) has no "
                                          r"second-order rule \(its batch statistics couple the samples"):
-        gradient_penalty(bn, x, x)
+        gradient_penalty(bn, x, x, rng=0)
     with pytest.raises(ValueError, match="r1_penalty: layer 'batchnorm'"):
         r1_penalty(bn, x)
     drop = Sequential([Dense(3, 4, rng=rng), Dropout(0.5), Dense(4, 1, rng=rng)], (3,), "drop")
@@ -127,11 +131,11 @@ def test_clear_refusals(rng):
     D = _critic(rng)
     with pytest.raises(ValueError, match=r"gradient_penalty: lam \(the penalty weight lambda\) must be a "
                                          r"non-negative finite number, got -1"):
-        gradient_penalty(D, x, x, lam=-1)
+        gradient_penalty(D, x, x, lam=-1, rng=0)
     with pytest.raises(ValueError, match=r"gamma \(the R1 weight\) must be a non-negative finite number, "
                                          r"got nan"):
         r1_penalty(D, x, gamma=float("nan"))
     with pytest.raises(ValueError, match="must have one shape"):
-        gradient_penalty(D, x, x[:2])
+        gradient_penalty(D, x, x[:2], rng=0)
     with pytest.raises(ValueError, match=r"expected x of shape \(batch, 3\), got \(4, 2\)"):
         InputGradient(D, x[:, :2])
