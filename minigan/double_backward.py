@@ -181,9 +181,11 @@ class InputGradient:
             self.d[i - 1] = rule.vjp(layer, self.h[i - 1], self.h[i], self.d[i])
         self.value = self.d[0]
 
-    def backward(self, g_bar: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def backward(self, g_bar: np.ndarray, output_bar: np.ndarray | None = None
+                 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """dPhi/dtheta for every parameter (keys as in model.parameters(): 'dense.W', ...) and
-        dPhi/dx, given g_bar = dPhi/dg (shaped like x)."""
+        dPhi/dx, given g_bar = dPhi/dg (shaped like x). ``output_bar`` = dPhi/dD(x) (shaped
+        like D's output) when Phi also uses D's value (Roth et al.'s weights); default 0."""
         if np.shape(g_bar) != self.value.shape:
             raise ValueError(f"InputGradient.backward: g_bar must be shaped like x {self.value.shape}, "
                              f"got {np.shape(g_bar)}")
@@ -200,7 +202,12 @@ class InputGradient:
             for k, v in dparams.items():
                 grads[f"{layer.name}.{k}"] += v
             a = rule.jvp(layer, h[i - 1], h[i], a)
-        # 2. through the forward pass, top to bottom (b[L] = 0: Phi does not use D(x) itself)
+        # 2. through the forward pass, top to bottom (b[L] = dPhi/dD(x), 0 unless Phi uses D(x))
+        if output_bar is not None:
+            if np.shape(output_bar) != self.output.shape:
+                raise ValueError(f"InputGradient.backward: output_bar must be shaped like D's output "
+                                 f"{self.output.shape}, got {np.shape(output_bar)}")
+            b[-1] = b[-1] + np.asarray(output_bar, dtype=h[0].dtype)
         for i in range(len(h) - 1, 0, -1):
             layer, rule = layers[i - 1], rules[i - 1]
             for k, v in rule.param_vjp(layer, h[i - 1], h[i], b[i]).items():
@@ -292,3 +299,39 @@ def r1_penalty(critic: Sequential, x_real: np.ndarray, gamma: float = 10.0, accu
     _rules_for(critic, "r1_penalty")
     value, grads, _, norms = penalty_of_gradient_norm(critic, x_real, gamma, None, accumulate)
     return value, grads, norms
+
+
+def roth_penalty(critic: Sequential, x_real: np.ndarray, x_fake: np.ndarray, gamma: float = 2.0,
+                 accumulate: bool = True):
+    """Roth, Lucchi, Nowozin & Hofmann (2017)'s regulariser for the original GAN, written on D's
+    logit phi (D = sigmoid(phi)), with the gamma/2 of Mescheder et al. (2018):
+
+        Omega = gamma/2 [ mean_real (1 - D(x))^2 |grad_x phi(x)|^2 + mean_fake D(x)^2 |grad_x phi(x)|^2 ]
+
+    It is a noise-convolution (instance noise) approximation: the slope of phi is penalised where
+    D is still wrong (real points it rejects, fakes it accepts). The weight depends on phi, so
+    Phi uses both D's value and its input gradient g:
+
+        dOmega/dg_n   = gamma w(phi_n) g_n / N
+        dOmega/dphi_n = gamma/2 w'(phi_n) |g_n|^2 / N,
+        w_real = sigmoid(-phi)^2, w_real' = -2 sigmoid(-phi)^2 sigmoid(phi);
+        w_fake = sigmoid(phi)^2,  w_fake' =  2 sigmoid(phi)^2 sigmoid(-phi)
+
+    Returns (Omega, {param: dOmega/dparam})."""
+    gamma = _weight(gamma, "gamma (the Roth et al. weight)", "roth_penalty")
+    _rules_for(critic, "roth_penalty")
+    total, grads = 0.0, None
+    for x, sign in ((x_real, -1.0), (x_fake, 1.0)):
+        ig = InputGradient(critic, x)
+        phi, g, n = ig.output, ig.value, x.shape[0]
+        sq = (_per_sample_norms(g) ** 2).reshape(phi.shape)
+        s = sigmoid(sign * phi)                       # 1 - D on real (sign -1), D on fake
+        w = s * s
+        dw = sign * 2 * w * sigmoid(-sign * phi)      # d w / d phi
+        total += 0.5 * gamma * float(np.mean(w * sq))
+        shape = (n,) + (1,) * (g.ndim - 1)
+        part, _ = ig.backward(gamma * w.reshape(shape) * g / n, 0.5 * gamma * dw * sq / n)
+        grads = part if grads is None else {k: grads[k] + v for k, v in part.items()}
+    if accumulate:
+        _add_into_grads(critic, grads)
+    return total, grads

@@ -465,6 +465,32 @@ def objective_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> lis
             rows.append(check_function(lambda s, d=name, k=kind: fgan_generator_loss(s, d, k), scores,
                                        f"loss: f-GAN G, {name}, {kind}", tolerance))
     rows.extend(second_order_checks(seed, tolerance))
+    rows.extend(trainer_checks(seed, tolerance))
+    return rows
+
+
+def trainer_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """Rows for the trainers of issue 15: G's step through an unclipped (WGAN-GP) critic, and
+    Roth et al.'s regulariser with respect to D's parameters (it uses D's value and slope)."""
+    from .double_backward import roth_penalty
+    from .wgan import wgan_generator_loss
+
+    rng = np.random.default_rng(seed + 17)
+    f64 = np.float64
+    G = Sequential([Dense(3, 6, rng=rng, dtype=f64), Tanh(), Dense(6, 2, rng=rng, dtype=f64)], (3,), "G")
+    critic = Sequential([Dense(2, 8, rng=rng, dtype=f64), LeakyReLU(0.2), Dense(8, 8, rng=rng, dtype=f64),
+                         Tanh(), Dense(8, 1, rng=rng, dtype=f64)], (2,), "critic")
+    z, margin = input_farthest_from_kinks([G, critic], lambda r: r.standard_normal((6, 3)), 20)
+    rows = [check_generator_step(G, critic, z, wgan_generator_loss,
+                                 "G step through a WGAN-GP critic (unclipped)", seed, None,
+                                 safe_step(margin), tolerance)]
+    x_real, m1 = input_farthest_from_kinks([critic], lambda r: r.standard_normal((5, 2)), 20)
+    x_fake, m2 = input_farthest_from_kinks([critic], lambda r: 1 + r.standard_normal((5, 2)), 20)
+    params = {p.name: p.value for p in critic.parameters()}
+    rows.append(_compare("penalty: Roth et al. 2 [(1-D)^2 |grad|^2 real + D^2 |grad|^2 fake]",
+                         lambda: roth_penalty(critic, x_real, x_fake, 2.0, accumulate=False)[0], params,
+                         roth_penalty(critic, x_real, x_fake, 2.0, accumulate=False)[1], rng, None,
+                         safe_step(min(m1, m2)), tolerance))
     return rows
 
 
