@@ -22,6 +22,7 @@ Per layer that takes four rules (keyed by layer class, below): forward, vjp (J^T
                       (s'' = 0 for (Leaky)ReLU away from 0; Tanh t: -2 t (1 - t^2);
                        Sigmoid s: s (1 - s)(1 - 2 s))
   Flatten, Reshape:   reshapes both ways; no second-order term
+  MaxPieces (maxout): gathers / scatters at each unit's winning piece; no second-order term
 
 The rules use only the layers' public params and attributes, and this module runs its own
 forward pass with its own cache, so it does not depend on how the layers cache.
@@ -38,6 +39,7 @@ import numpy as np
 
 from .functions import sigmoid
 from .layers import Dense, Flatten, LeakyReLU, ReLU, Reshape, Sigmoid, Tanh
+from .layers.maxout import MaxPieces
 from .network import Sequential
 
 
@@ -129,8 +131,27 @@ class _ReshapeRule(_Rule):
         return a.reshape(out.shape)
 
 
-RULES = {Dense: _DenseRule(), LeakyReLU: _LeakyReLURule(), ReLU: _LeakyReLURule(),
-         Tanh: _TanhRule(), Sigmoid: _SigmoidRule(), Flatten: _ReshapeRule(), Reshape: _ReshapeRule()}
+class _MaxPiecesRule(_Rule):
+    """Maxout's max over pieces: a selection (the winning piece of each unit), so J^T scatters
+    d to the winners and J a gathers a at them; piecewise linear, no second-order term."""
+
+    def forward(self, layer, h):
+        return MaxPieces.compute_forward(layer, h, True)[0]
+
+    def _winner(self, layer, h):
+        return h.reshape(h.shape[0], -1, layer.pieces).argmax(axis=2)
+
+    def vjp(self, layer, h, out, d):
+        return MaxPieces.compute_backward(layer, d, self._winner(layer, h))
+
+    def jvp(self, layer, h, out, a):
+        pieces = a.reshape(a.shape[0], -1, layer.pieces)
+        return np.take_along_axis(pieces, self._winner(layer, h)[:, :, None], axis=2)[:, :, 0]
+
+
+RULES = {Dense: _DenseRule(), MaxPieces: _MaxPiecesRule(), LeakyReLU: _LeakyReLURule(),
+         ReLU: _LeakyReLURule(), Tanh: _TanhRule(), Sigmoid: _SigmoidRule(), Flatten: _ReshapeRule(),
+         Reshape: _ReshapeRule()}
 
 
 def _rules_for(model: Sequential, what: str) -> list[_Rule]:

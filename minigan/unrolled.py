@@ -21,7 +21,7 @@ commute), then G's ordinary backward. Both come out of one pass of Pearlmutter's
 + V_b for a Dense layer, R{s(a)} = s'(a) R{a}), then differentiate the backward pass along it:
 
     R{delta_out} = l''(s) R{s}                        (l: the D loss on one logit, with its 1/N)
-    activation:  R{delta_a} = s''(a) R{a} delta_h + s'(a) R{delta_h}
+    activation:  R{delta_a} = s''(a) R{a} delta_h + s'(a) R{delta_h}   (maxout: the winners' scatter)
     Dense:       R{dW} = R{h}^T delta + h^T R{delta},  R{db} = sum R{delta},
                  R{delta_in} = R{delta} W^T + delta V_W^T
     H v = R{d theta},   (d^2 L_D / dx dtheta) v = R{delta_in} at the input
@@ -34,8 +34,9 @@ exact one would also differentiate Adam's update m_hat / (sqrt(v_hat) + eps) in 
 (its Jacobian is diagonal in the gradient but the moments carry the history), which is not
 written here.
 
-D must be a Sequential of Dense and elementwise layers (LeakyReLU, ReLU, Tanh, Sigmoid), the
-D loss one whose second derivative in the logit is known: the BCE losses, LSGAN, hinge.
+D must be a Sequential of layers with rules in minigan.double_backward (Dense, LeakyReLU,
+ReLU, Tanh, Sigmoid, maxout's MaxPieces, Flatten, Reshape; no BatchNorm), the D loss one
+whose second derivative in the logit is known: the BCE losses, LSGAN, hinge.
 """
 
 from __future__ import annotations
@@ -57,10 +58,9 @@ UNROLLED_LOSSES = ("saturating", "non_saturating", "lsgan", "lsgan_theorem1", "h
 # ----------------------------------------------------------------------------- D as a function
 def _check_network(D: Sequential) -> None:
     for layer in D.layers:
-        rule = RULES.get(type(layer))
-        if not isinstance(layer, Dense) and not hasattr(rule, "slope"):
+        if type(layer) not in RULES:
             raise ValueError(f"unrolled GAN: D's layer '{layer.name}' ({type(layer).__name__}) is not "
-                             "supported; D must be Dense layers and elementwise activations (no BatchNorm)")
+                             f"supported; D must be built from {', '.join(c.__name__ for c in RULES)}")
 
 
 def parameters_of(D: Sequential) -> dict[str, np.ndarray]:
@@ -124,8 +124,8 @@ def loss_grad(D: Sequential, theta: dict, x: np.ndarray, term, direction: dict |
             if isinstance(layer, Dense):
                 Rh.append(r @ theta[f"{layer.name}.W"] + h @ direction[f"{layer.name}.W"]
                           + direction[f"{layer.name}.b"])
-            else:
-                Rh.append(RULES[type(layer)].slope(layer, h, hs[i + 1]) * r)
+            else:  # J r: slope * r for an activation, a gather for maxout, a reshape
+                Rh.append(RULES[type(layer)].jvp(layer, h, hs[i + 1], r))
         Rdelta = d2 * Rh[-1]
     grads, Rgrads = {}, {}
     for i in range(len(layers) - 1, -1, -1):
@@ -139,12 +139,12 @@ def loss_grad(D: Sequential, theta: dict, x: np.ndarray, term, direction: dict |
                 Rdelta = Rdelta @ W.T + delta @ direction[f"{name}.W"].T
             delta = delta @ W.T
         else:
-            rule = RULES[type(layer)]
-            slope = rule.slope(layer, h, hs[i + 1])
+            rule, out = RULES[type(layer)], hs[i + 1]
             if Rh is not None:
-                curvature = rule.curvature(layer, h, hs[i + 1])
-                Rdelta = slope * Rdelta + (0 if curvature is None else curvature * Rh[i] * delta)
-            delta = slope * delta
+                curvature = rule.curvature(layer, h, out) if hasattr(rule, "curvature") else None
+                Rdelta = rule.vjp(layer, h, out, Rdelta) + (0 if curvature is None
+                                                            else curvature * Rh[i] * delta)
+            delta = rule.vjp(layer, h, out, delta)
     if Rh is None:
         return value, grads, delta, None, None
     return value, grads, delta, Rgrads, Rdelta
