@@ -143,14 +143,29 @@ def _cmd_train_ring(args) -> int:
     from tqdm.auto import tqdm
 
     from . import plots
-    from .experiments.ring import RingConfig, format_summary, summarise, train_ring
+    from .experiments.ring import (
+        RING_LOSSES,
+        RingConfig,
+        format_summary,
+        published_config,
+        summarise,
+        train_ring,
+    )
     from .files import save_json
 
     ignored = [flag for flag, value in (("--epochs", args.epochs), ("--resume", args.resume),
                                         ("--data-dir", args.data_dir)) if value is not None]
     if ignored:
-        raise ValueError(f"{', '.join(ignored)}: not used by the ring (it takes --pack, --steps, --seed)")
-    config = RingConfig(pack=args.pack, seed=args.seed)
+        raise ValueError(f"{', '.join(ignored)}: not used by the ring (it takes --pack, --steps, --seed, "
+                         "--loss, --setup)")
+    # the ring's objectives (issue 15); the train parser's default loss means the vanilla GAN
+    loss = "vanilla" if args.loss == "non_saturating" else str(args.loss).strip().lower().replace("-", "_")
+    if loss not in RING_LOSSES:
+        raise ValueError(f"--loss for the ring must be one of {', '.join(RING_LOSSES)}, got {args.loss!r}")
+    if args.setup not in ("small", "published"):
+        raise ValueError(f"--setup must be 'small' or 'published', got {args.setup!r}")
+    config = (published_config if args.setup == "published" else RingConfig)(pack=args.pack, seed=args.seed,
+                                                                            loss=loss)
     if args.steps is not None:
         config = replace(config, steps=args.steps)
     config.validate()
@@ -161,7 +176,7 @@ def _cmd_train_ring(args) -> int:
     with tqdm(total=config.steps * len(packs), unit="it", disable=args.no_progress, desc="ring") as bar:
         for pack in packs:
             runs[pack] = train_ring(replace(config, pack=pack), bar)
-    label = {p: "vanilla GAN (pack 1)" if p == 1 else f"packed D (pack {p})" for p in packs}
+    label = {p: (f"{loss} (pack 1)" if p == 1 else f"{loss}, packed D (pack {p})") for p in packs}
     centres = runs[packs[0]]["centres"]
     plots.save(plots.ring_samples({label[p]: r["snapshots"] for p, r in runs.items()}, centres),
                os.path.join(folder, "samples.png"))
@@ -182,7 +197,7 @@ def _cmd_train(args) -> int:
     if args.model == "ring":
         return _cmd_train_ring(args)
     for flag, value in (("--pack", args.pack != 1), ("--steps", args.steps is not None),
-                        ("--compare", args.compare)):
+                        ("--compare", args.compare), ("--setup", args.setup != "small")):
         if value:
             raise ValueError(f"{flag} applies to the ring only (minigan train ring {flag} ...)")
 
@@ -427,7 +442,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "The schedule spans --epochs: resuming with a new --epochs moves it")
     p.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (0.5)")
     p.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 (0.999)")
-    p.add_argument("--loss", default="non_saturating", help="saturating or non_saturating")
+    p.add_argument("--loss", default="non_saturating",
+                   help="saturating or non_saturating; ring: vanilla, lsgan, lsgan-theorem1, hinge, "
+                        "wgan-clip, wgan-gp, unrolled-exact, unrolled-approx, unrolled-adam")
     p.add_argument("--k", type=int, default=1, help="discriminator steps per iteration (1)")
     p.add_argument("--seed", type=int, default=0, help="seed of weights, data order and noise (0)")
     p.add_argument("--real-label", type=float, default=1.0,
@@ -448,6 +465,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="ring: GAN iterations")
     p.add_argument("--compare", action="store_true",
                    help="ring: also train the vanilla GAN (pack 1), same seed, side by side")
+    p.add_argument("--setup", default="small",
+                   help="ring: 'small' (minigan's fast networks) or 'published' (VEEGAN/PacGAN's "
+                        "networks, Adam 1e-4, 2,500 scored samples)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 
