@@ -54,7 +54,7 @@ def _cmd_compare_losses(args) -> int:
         start_std=args.start_std, steps=args.steps, seeds=args.seeds, k=args.k,
         batch_size=args.batch_size, lr_d=args.lr_d, lr_g=args.lr_g,
         d_optimizer=args.d_optimizer, g_optimizer=args.g_optimizer,
-        losses=tuple(x.strip() for x in args.losses.split(",") if x.strip()),
+        losses=tuple(x.strip() for x in args.losses.split(",") if x.strip()), lam=args.lam,
     ).validate()  # bad values fail here, before any folder is made
     folder = args.out or _fresh_folder("runs", "compare-losses")
     if args.out:
@@ -68,8 +68,15 @@ def _cmd_compare_losses(args) -> int:
     p_data = Gaussian(config.data_mean, config.data_std).pdf
     title = (f"p_data = N({config.data_mean:g}, {config.data_std:g}²), generator starting at "
              f"{config.data_mean + config.offset:g}; seed 0")
-    plots.save(plots.figure1_panels({loss: rs[0]["snapshots"] for loss, rs in runs.items()},
-                                    p_data, title), os.path.join(folder, "figure1.png"))
+    # Figure 1 draws D(x) as a probability: the games whose D is one (issue 15 adds others)
+    with_d = {loss: rs[0]["snapshots"] for loss, rs in runs.items() if rs[0]["snapshots"][0]["D"] is not None}
+    if with_d:
+        plots.save(plots.figure1_panels(with_d, p_data, title), os.path.join(folder, "figure1.png"))
+    if len(runs) > 2 or set(runs) - {"saturating", "non_saturating"}:
+        from .trainers import generator_gradient_curves
+
+        plots.save(plots.generator_gradients(generator_gradient_curves(np.linspace(-8, 8, 321))),
+                   os.path.join(folder, "generator_gradients.png"))
     plots.save(plots.training_curves(runs, f"{config.seeds} seeds, thin lines; medians, thick"),
                os.path.join(folder, "training_curves.png"))
     save_json(os.path.join(folder, "summary.json"), summary)
@@ -82,6 +89,8 @@ def _cmd_compare_losses(args) -> int:
         print(text)
         print(f"\nfigures and summary written to {folder}/")
         print("  figure1.png          p_data, p_g and D(x) at a few iterations, per loss (seed 0)")
+        if os.path.exists(os.path.join(folder, "generator_gradients.png")):
+            print("  generator_gradients.png  each objective's |dL_G/ds| against D(G(z)) and the score")
         print("  training_curves.png  generator gradient norm, mean D(G(z)) and JSD over training")
         print("  summary.json         the table above, with the configuration")
     return 0
@@ -403,8 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-g", type=float, default=d.lr_g, help=f"generator learning rate ({d.lr_g:g})")
     p.add_argument("--d-optimizer", default=d.d_optimizer, help=f"adam or sgd ({d.d_optimizer})")
     p.add_argument("--g-optimizer", default=d.g_optimizer, help=f"sgd or adam ({d.g_optimizer})")
+    p.add_argument("--lam", type=float, default=d.lam,
+                   help=f"wgan_gp: the gradient-penalty weight ({d.lam:g})")
     p.add_argument("--losses", default=",".join(d.losses),
-                   help="comma-separated generator losses (saturating,non_saturating)")
+                   help="comma-separated generator losses (saturating,non_saturating), or 'all': also "
+                        "lsgan, lsgan_theorem1, hinge, fgan_<kl, reverse_kl, pearson, "
+                        "squared_hellinger, js, gan>, wgan_clip, wgan_gp")
     p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -170,3 +170,20 @@ class ObjectiveGANTrainer(GANTrainer):
         record = super().iterate()
         record["penalty"] = float(self.last_penalty)
         return record
+
+
+def generator_gradient_curves(scores: np.ndarray) -> dict[str, dict]:
+    """Each objective's generator gradient on one sample, dL_G/ds, against D's output s on it
+    (the per-sample derivative: the batch mean's 1/N taken out), plus WGAN's -1. Returns
+    {name: {"score": s, "grad": dL_G/ds, "probability": bool}}; for a probability objective
+    D(G(z)) = sigmoid(s) is the natural axis (Goodfellow's tutorial draws the saturating and
+    non-saturating costs against it)."""
+    s = np.asarray(scores, dtype=np.float64).reshape(-1, 1)
+    curves = {}
+    for name in OBJECTIVES:
+        obj = get_objective(name)
+        with np.errstate(over="ignore"):
+            grad = np.array([obj.g_loss(v.reshape(1, 1))[1][0, 0] for v in s[:, 0]])
+        curves[name] = {"score": s[:, 0], "grad": grad, "probability": obj.probability}
+    curves["wgan"] = {"score": s[:, 0], "grad": np.full(len(s), -1.0), "probability": False}
+    return curves

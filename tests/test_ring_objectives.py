@@ -42,7 +42,8 @@ def _maxout_D(seed=1):
     rng = np.random.default_rng(seed)
     for layer in D.layers:  # O(1) weights and biases: pieces well apart, a clean finite difference
         if isinstance(layer, Dense):
-            layer.params["W"][...] = rng.standard_normal(layer.params["W"].shape) / np.sqrt(layer.params["W"].shape[0])
+            shape = layer.params["W"].shape
+            layer.params["W"][...] = rng.standard_normal(shape) / np.sqrt(shape[0])
             layer.params["b"][...] = 0.5 * rng.standard_normal(layer.params["b"].shape)
     return D
 
@@ -102,7 +103,8 @@ def _small_pair(c):
 
 
 def test_published_setup_runs_briefly():
-    run = train_ring(published_config(loss="hinge", steps=2, snapshot_every=1, batch_size=10, eval_samples=100))
+    run = train_ring(published_config(loss="hinge", steps=2, snapshot_every=1, batch_size=10,
+                                      eval_samples=100))
     assert run["diverged"] is None and run["snapshots"][-1]["samples"].shape == (100, 2)
 
 
@@ -114,7 +116,8 @@ def test_ring_config_refusals():
 
 
 def test_cli_train_ring_with_a_loss(tmp_path, capsys):
-    assert main(["train", "ring", "--loss", "lsgan", "--steps", "2", "--no-progress", "--out", str(tmp_path)]) == 0
+    assert main(["train", "ring", "--loss", "lsgan", "--steps", "2", "--no-progress",
+                 "--out", str(tmp_path)]) == 0
     rows = json.loads((tmp_path / "summary.json").read_text())["runs"]
     assert rows[0]["loss"] == "lsgan" and (tmp_path / "samples.png").exists()
     assert "lsgan" in capsys.readouterr().out

@@ -267,12 +267,14 @@ def compare_packing(config: RingConfig | None = None, packs=(1, 2), seeds=(0,), 
 
 
 def format_summary(rows: list[dict]) -> str:
-    head = (f"{'loss':<16}{'pack':>4}{'seed':>6}{'modes (last)':>13}{'modes (end)':>12}{'mean late':>11}{'ever late':>11}"
-            f"{'changes':>9}{'high quality':>14}{'seconds':>9}")
+    head = (f"{'loss':<16}{'pack':>4}{'seed':>6}{'modes (last)':>13}{'modes (end)':>12}{'mean late':>11}"
+            f"{'ever late':>11}{'changes':>9}{'high quality':>14}{'seconds':>9}")
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r.get('loss', 'vanilla'):<16}{r['pack']:>4}{r['seed']:>6}{r['final_modes_covered']:>13}{r['modes_covered_end']:>12.1f}"
-                     f"{r['mean_modes_covered_late']:>11.1f}{r['modes_ever_covered']:>11}"
+        lines.append(f"{r.get('loss', 'vanilla'):<16}{r['pack']:>4}{r['seed']:>6}"
+                     f"{r['final_modes_covered']:>13}"
+                     f"{r['modes_covered_end']:>12.1f}{r['mean_modes_covered_late']:>11.1f}"
+                     f"{r['modes_ever_covered']:>11}"
                      f"{r['covered_set_changes']:>9}{r['final_high_quality']:>14.2f}{r['seconds']:>9.1f}")
     return "\n".join(lines)
 
