@@ -345,3 +345,25 @@ def plt_colours(n: int) -> list:
     from matplotlib import colormaps
 
     return [colormaps["tab10"](i % 10) for i in range(n)]
+
+
+def ring_objectives(rows: list[dict], title: str = "") -> Figure:
+    """The ring table as bars, one per objective: modes covered (of 8) and the share of high
+    quality samples, at the end of training (means over the last snapshots). ``rows`` are
+    experiments.ring.summarise dicts (with "loss" and "pack")."""
+    labels = [r["loss"] + (f" (pack {r['pack']})" if r["pack"] > 1 else "") for r in rows]
+    fig = Figure(figsize=(max(8, 1.1 * len(rows)), 3.8), layout="constrained")
+    ax_m, ax_q = fig.subplots(1, 2)
+    x = np.arange(len(rows))
+    ax_m.bar(x, [r["modes_covered_end"] for r in rows], color="tab:blue")
+    ax_m.set_ylim(0, 8.4)
+    ax_m.axhline(8, color="grey", lw=0.8, ls=":")
+    ax_m.set_title("modes covered (of 8)", fontsize=10)
+    ax_q.bar(x, [100 * r["high_quality_end"] for r in rows], color="tab:green")
+    ax_q.set_ylim(0, 100)
+    ax_q.set_title("high-quality samples (within 3 std of a mode), %", fontsize=10)
+    for ax in (ax_m, ax_q):
+        ax.set_xticks(x, labels, rotation=40, ha="right", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
