@@ -370,6 +370,7 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
         rows.append(check_function(lambda s, k=kind: generator_loss(s, k), logits,
                                    f"loss: generator, {kind}", tolerance))
     rows.extend(objective_checks(seed, tolerance))  # LSGAN, hinge, f-GAN (issue 15)
+    rows.extend(trainer_checks(seed, tolerance))  # G through a WGAN-GP critic, Roth's penalty
 
     # batch sizes: BatchNorm over (N, F) needs several samples to be well conditioned (with
     # N = 2 every normalised value is +-1 and the gradients are mostly rounding error); over
@@ -465,7 +466,6 @@ def objective_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> lis
             rows.append(check_function(lambda s, d=name, k=kind: fgan_generator_loss(s, d, k), scores,
                                        f"loss: f-GAN G, {name}, {kind}", tolerance))
     rows.extend(second_order_checks(seed, tolerance))
-    rows.extend(trainer_checks(seed, tolerance))
     return rows
 
 
