@@ -65,8 +65,7 @@ def _check_network(D: Sequential) -> None:
 
 def parameters_of(D: Sequential) -> dict[str, np.ndarray]:
     """A copy of D's parameters theta, keyed like D.parameters() ('dense.W', ...)."""
-    return {p.name: p.value.astype(np.float64 if p.value.dtype == np.float64 else p.value.dtype, copy=True)
-            for p in D.parameters()}
+    return {p.name: p.value.copy() for p in D.parameters()}
 
 
 def d_loss_terms(loss: str, real_label: float = 1.0):
