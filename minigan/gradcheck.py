@@ -275,6 +275,9 @@ def kink_margin(model: Sequential, x: np.ndarray, training: bool = True) -> floa
     for layer in model.layers:
         if isinstance(layer, LeakyReLU):
             margin = min(margin, float(np.abs(x).min()))
+        elif type(layer).__name__ == "MaxPieces":  # maxout's kink: a tie between the top two pieces
+            top2 = np.sort(x.reshape(x.shape[0], -1, layer.pieces), axis=2)[:, :, -2:]
+            margin = min(margin, float((top2[:, :, 1] - top2[:, :, 0]).min()) / 2)
         x = layer.forward(x, training=training, remember=False)
     snapshot.restore()
     return margin
@@ -491,6 +494,16 @@ def trainer_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> list[
                          lambda: roth_penalty(critic, x_real, x_fake, 2.0, accumulate=False)[0], params,
                          roth_penalty(critic, x_real, x_fake, 2.0, accumulate=False)[1], rng, None,
                          safe_step(min(m1, m2)), tolerance))
+    # the ring benchmark's maxout D (small), with O(1) weights so that pieces are well apart
+    from .models import ring_benchmark_discriminator
+
+    maxout_D = ring_benchmark_discriminator(2, 6, 3, seed=seed + 18, dtype=f64)
+    for p in maxout_D.parameters():
+        p.value[...] = rng.standard_normal(p.value.shape) / np.sqrt(p.value.shape[0])
+    z_m, margin = input_farthest_from_kinks([G, maxout_D], lambda r: r.standard_normal((6, 3)), 20)
+    rows.append(check_generator_step(G, maxout_D, z_m, "non_saturating",
+                                     "G step through a maxout D (ring benchmark)", seed, None,
+                                     safe_step(margin), tolerance))
     return rows
 
 

@@ -116,7 +116,7 @@ def test_roth_penalty_value_by_formula():
 
 def test_gradcheck_rows_of_the_trainers_pass():
     rows = trainer_checks(seed=2)
-    assert len(rows) == 2 and all(r.passed for r in rows), [(r.name, r.rel_error) for r in rows]
+    assert len(rows) == 3 and all(r.passed for r in rows), [(r.name, r.rel_error) for r in rows]
     assert all(r.checked > 20 for r in rows)
 
 
