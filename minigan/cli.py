@@ -103,7 +103,7 @@ def _cmd_compare_losses(args) -> int:
         start_std=args.start_std, steps=args.steps, seeds=args.seeds, k=args.k,
         batch_size=args.batch_size, lr_d=args.lr_d, lr_g=args.lr_g,
         d_optimizer=args.d_optimizer, g_optimizer=args.g_optimizer,
-        losses=tuple(x.strip() for x in args.losses.split(",") if x.strip()),
+        losses=tuple(x.strip() for x in args.losses.split(",") if x.strip()), lam=args.lam,
     ).validate()  # bad values fail here, before any folder is made
     _check_output(args.out)
     results = compare_losses(config, progress=not args.no_progress)
@@ -115,8 +115,16 @@ def _cmd_compare_losses(args) -> int:
     with _output_folder(args.out, "compare-losses") as folder:
         summary["output_dir"] = os.path.abspath(folder)
         text = format_summary(summary)
-        plots.save(plots.figure1_panels({loss: rs[0]["snapshots"] for loss, rs in runs.items()},
-                                        p_data, title), os.path.join(folder, "figure1.png"))
+        # Figure 1 draws D(x) as a probability: only for the games whose D is one
+        with_d = {loss: rs[0]["snapshots"] for loss, rs in runs.items()
+                  if rs[0]["snapshots"][0]["D"] is not None}
+        if with_d:
+            plots.save(plots.figure1_panels(with_d, p_data, title), os.path.join(folder, "figure1.png"))
+        if len(runs) > 2 or set(runs) - {"saturating", "non_saturating"}:
+            from .trainers import generator_gradient_curves
+
+            plots.save(plots.generator_gradients(generator_gradient_curves(np.linspace(-8, 8, 321))),
+                       os.path.join(folder, "generator_gradients.png"))
         plots.save(plots.training_curves(runs, f"{config.seeds} seeds, thin lines; medians, thick"),
                    os.path.join(folder, "training_curves.png"))
         save_json(os.path.join(folder, "summary.json"), summary)
@@ -129,6 +137,8 @@ def _cmd_compare_losses(args) -> int:
         print(text)
         print(f"\nfigures and summary written to {folder}/")
         print("  figure1.png          p_data, p_g and D(x) at a few iterations, per loss (seed 0)")
+        if os.path.exists(os.path.join(folder, "generator_gradients.png")):
+            print("  generator_gradients.png  each objective's |dL_G/ds| against D(G(z)) and the score")
         print("  training_curves.png  generator gradient norm, mean D(G(z)) and JSD over training")
         print("  summary.json         the table above, with the configuration")
     return 0
@@ -192,18 +202,34 @@ def _cmd_train_ring(args) -> int:
     from tqdm.auto import tqdm
 
     from . import plots
-    from .experiments.ring import RingConfig, format_summary, summarise, train_ring
+    from .experiments.ring import (
+        RING_LOSSES,
+        RingConfig,
+        format_summary,
+        published_config,
+        summarise,
+        train_ring,
+    )
     from .files import save_json
 
-    ignored = _given(args, ("epochs", "resume", "data_dir", *_MNIST_FLAGS[1:]))  # all but --seed
+    ignored = _given(args, ("epochs", "resume", "data_dir",
+                            *(f for f in _MNIST_FLAGS[1:] if f != "loss")))  # all but --seed, --loss
     if ignored:
         raise ValueError(f"{', '.join(ignored)}: not used by the ring (it takes --pack, --steps, "
-                         "--seed, --compare, --out)")
+                         "--seed, --loss, --setup, --compare, --out)")
     pack = 1 if args.pack is None else args.pack
     if isinstance(pack, int) and pack > MAX_PACK:
         # D's input and every batch grow with the pack (100,000 took 15 GB); PacGAN uses 2-4
         raise ValueError(f"--pack must be at most {MAX_PACK}, got {pack}")
-    config = RingConfig(pack=pack, seed=0 if args.seed is None else args.seed)
+    # the ring's objectives; no --loss means the vanilla GAN
+    given_loss = "vanilla" if args.loss in (None, "non_saturating") else args.loss
+    loss = str(given_loss).strip().lower().replace("-", "_")
+    if loss not in RING_LOSSES:
+        raise ValueError(f"--loss for the ring must be one of {', '.join(RING_LOSSES)}, got {args.loss!r}")
+    if args.setup not in ("small", "published"):
+        raise ValueError(f"--setup must be 'small' or 'published', got {args.setup!r}")
+    config = (published_config if args.setup == "published" else RingConfig)(
+        pack=pack, seed=0 if args.seed is None else args.seed, loss=loss)
     if args.steps is not None:
         config = replace(config, steps=args.steps)
     config.validate()
@@ -213,7 +239,7 @@ def _cmd_train_ring(args) -> int:
     with tqdm(total=config.steps * len(packs), unit="it", disable=args.no_progress, desc="ring") as bar:
         for pack in packs:
             runs[pack] = train_ring(replace(config, pack=pack), bar)
-    label = {p: "vanilla GAN (pack 1)" if p == 1 else f"packed D (pack {p})" for p in packs}
+    label = {p: (f"{loss} (pack 1)" if p == 1 else f"{loss}, packed D (pack {p})") for p in packs}
     centres = runs[packs[0]]["centres"]
     rows = [summarise(r) for r in runs.values()]
     with _output_folder(args.out, "train-ring") as folder:
@@ -256,7 +282,7 @@ def _cmd_train(args) -> int:
     if args.model == "ring":
         return _cmd_train_ring(args)
     for flag, value in (("--pack", args.pack is not None), ("--steps", args.steps is not None),
-                        ("--compare", args.compare)):
+                        ("--compare", args.compare), ("--setup", args.setup != "small")):
         if value:
             raise ValueError(f"{flag} applies to the ring only (minigan train ring {flag} ...)")
 
@@ -568,8 +594,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lr-g", type=float, default=d.lr_g, help=f"generator learning rate ({d.lr_g:g})")
     p.add_argument("--d-optimizer", default=d.d_optimizer, help=f"adam or sgd ({d.d_optimizer})")
     p.add_argument("--g-optimizer", default=d.g_optimizer, help=f"sgd or adam ({d.g_optimizer})")
+    p.add_argument("--lam", type=float, default=d.lam,
+                   help=f"wgan_gp: the gradient-penalty weight ({d.lam:g})")
     p.add_argument("--losses", default=",".join(d.losses),
-                   help="comma-separated generator losses (saturating,non_saturating)")
+                   help="comma-separated generator losses (saturating,non_saturating), or 'all': also "
+                        "lsgan, lsgan_theorem1, hinge, fgan_<kl, reverse_kl, pearson, "
+                        "squared_hellinger, js, gan>, wgan_clip, wgan_gp")
     p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -611,7 +641,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "The schedule spans --epochs: resuming with a new --epochs moves it")
     p.add_argument("--beta1", type=float, default=None, help="Adam beta1 (0.5)")
     p.add_argument("--beta2", type=float, default=None, help="Adam beta2 (0.999)")
-    p.add_argument("--loss", default=None, help="saturating or non_saturating (non_saturating)")
+    p.add_argument("--loss", default=None,
+                   help="saturating or non_saturating (non_saturating); ring: vanilla, lsgan, "
+                        "lsgan-theorem1, hinge, wgan-clip, wgan-gp, unrolled-exact, unrolled-approx, "
+                        "unrolled-adam")
     p.add_argument("--k", type=int, default=None, help="discriminator steps per iteration (1)")
     p.add_argument("--seed", type=int, default=None, help="seed of weights, data order and noise (0)")
     p.add_argument("--real-label", type=float, default=None,
@@ -634,6 +667,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--steps", type=int, default=None, help="ring: GAN iterations")
     p.add_argument("--compare", action="store_true",
                    help="ring: also train the vanilla GAN (pack 1), same seed, side by side")
+    p.add_argument("--setup", default="small",
+                   help="ring: 'small' (minigan's fast networks) or 'published' (VEEGAN/PacGAN's "
+                        "networks, Adam 1e-4, 2,500 scored samples)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_train)
 

@@ -276,6 +276,9 @@ def kink_margin(model: Sequential, x: np.ndarray, training: bool = True) -> floa
     for layer in model.layers:
         if isinstance(layer, LeakyReLU):
             margin = min(margin, float(np.abs(x).min()))
+        elif type(layer).__name__ == "MaxPieces":  # maxout's kink: a tie between the top two pieces
+            top2 = np.sort(x.reshape(x.shape[0], -1, layer.pieces), axis=2)[:, :, -2:]
+            margin = min(margin, float((top2[:, :, 1] - top2[:, :, 0]).min()) / 2)
         x = layer.forward(x, training=training, remember=False)
     snapshot.restore()
     return margin
@@ -373,6 +376,8 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
     for kind in ("saturating", "non_saturating"):
         rows.append(check_function(lambda s, k=kind: generator_loss(s, k), logits,
                                    f"loss: generator, {kind}", tolerance))
+    rows.extend(objective_checks(seed, tolerance))  # LSGAN, hinge, f-GAN (issue 15)
+    rows.extend(trainer_checks(seed, tolerance))  # G through a WGAN-GP critic, Roth's penalty
 
     # batch sizes: BatchNorm over (N, F) needs several samples to be well conditioned (with
     # N = 2 every normalised value is +-1 and the gradients are mostly rounding error); over
@@ -426,6 +431,122 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
     rows.append(check_generator_step(cond_G, cond_D, z_c[:, :4], "non_saturating",
                                      "G step through the conditional D (cGAN)", seed, max_entries,
                                      safe_step(margin), tolerance, labels=labels))
+    return rows
+
+
+def objective_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """Rows for the losses of minigan.objectives and minigan.fgan. A discriminator loss takes
+    two batches; it is checked as one function of both, stacked (real rows, then fake rows)."""
+    from .fgan import FDIVERGENCES, fgan_discriminator_loss, fgan_generator_loss
+    from .objectives import (
+        LSGAN_CODINGS,
+        hinge_discriminator_loss,
+        hinge_generator_loss,
+        lsgan_discriminator_loss,
+        lsgan_generator_loss,
+    )
+
+    rng = np.random.default_rng(seed + 15)
+    scores = 2 * rng.standard_normal((12, 1))
+    # the hinge's kinks are at +-1: keep every score at least 0.1 away from both
+    hinge_scores = np.where(np.abs(np.abs(scores) - 1) < 0.1, scores + 0.3, scores)
+    rows = []
+
+    def pair_row(loss, s, label):
+        n = s.shape[0] // 2
+
+        def f(x):
+            value, d_real, d_fake = loss(x[:n], x[n:])
+            return value, np.concatenate([d_real, d_fake])
+
+        rows.append(check_function(f, s, label, tolerance))
+
+    for coding in LSGAN_CODINGS:
+        pair_row(lambda r, f, c=coding: lsgan_discriminator_loss(r, f, c), scores, f"loss: LSGAN D, {coding}")
+        rows.append(check_function(lambda s, c=coding: lsgan_generator_loss(s, c), scores,
+                                   f"loss: LSGAN G, {coding}", tolerance))
+    pair_row(hinge_discriminator_loss, hinge_scores, "loss: hinge D")
+    rows.append(check_function(hinge_generator_loss, hinge_scores, "loss: hinge G", tolerance))
+    for name in FDIVERGENCES:
+        pair_row(lambda r, f, d=name: fgan_discriminator_loss(r, f, d), scores, f"loss: f-GAN D, {name}")
+        for kind in ("minimax", "alternative"):
+            rows.append(check_function(lambda s, d=name, k=kind: fgan_generator_loss(s, d, k), scores,
+                                       f"loss: f-GAN G, {name}, {kind}", tolerance))
+    rows.extend(second_order_checks(seed, tolerance))
+    return rows
+
+
+def trainer_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """Rows for the trainers of issue 15: G's step through an unclipped (WGAN-GP) critic, and
+    Roth et al.'s regulariser with respect to D's parameters (it uses D's value and slope)."""
+    from .double_backward import roth_penalty
+    from .wgan import wgan_generator_loss
+
+    rng = np.random.default_rng(seed + 17)
+    f64 = np.float64
+    G = Sequential([Dense(3, 6, rng=rng, dtype=f64), Tanh(), Dense(6, 2, rng=rng, dtype=f64)], (3,), "G")
+    critic = Sequential([Dense(2, 8, rng=rng, dtype=f64), LeakyReLU(0.2), Dense(8, 8, rng=rng, dtype=f64),
+                         Tanh(), Dense(8, 1, rng=rng, dtype=f64)], (2,), "critic")
+    z, margin = input_farthest_from_kinks([G, critic], lambda r: r.standard_normal((6, 3)), 20)
+    rows = [check_generator_step(G, critic, z, wgan_generator_loss,
+                                 "G step through a WGAN-GP critic (unclipped)", seed, None,
+                                 safe_step(margin), tolerance)]
+    x_real, m1 = input_farthest_from_kinks([critic], lambda r: r.standard_normal((5, 2)), 20)
+    x_fake, m2 = input_farthest_from_kinks([critic], lambda r: 1 + r.standard_normal((5, 2)), 20)
+    params = {p.name: p.value for p in critic.parameters()}
+    rows.append(_compare("penalty: Roth et al. 2 [(1-D)^2 |grad|^2 real + D^2 |grad|^2 fake]",
+                         lambda: roth_penalty(critic, x_real, x_fake, 2.0, accumulate=False)[0], params,
+                         roth_penalty(critic, x_real, x_fake, 2.0, accumulate=False)[1], rng, None,
+                         safe_step(min(m1, m2)), tolerance))
+    # the ring benchmark's maxout D (small), with O(1) weights so that pieces are well apart
+    from .models import ring_benchmark_discriminator
+
+    maxout_D = ring_benchmark_discriminator(2, 6, 3, seed=seed + 18, dtype=f64)
+    for p in maxout_D.parameters():
+        p.value[...] = rng.standard_normal(p.value.shape) / np.sqrt(p.value.shape[0])
+    z_m, margin = input_farthest_from_kinks([G, maxout_D], lambda r: r.standard_normal((6, 3)), 20)
+    rows.append(check_generator_step(G, maxout_D, z_m, "non_saturating",
+                                     "G step through a maxout D (ring benchmark)", seed, None,
+                                     safe_step(margin), tolerance))
+    return rows
+
+
+def second_order_checks(seed: int = 0, tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """Rows for minigan.double_backward: the gradient of sum(a * dD/dx) (a random) with respect
+    to D's parameters and x, by central differences of the first derivative; then the WGAN-GP
+    and R1 penalties with respect to D's parameters. D holds every supported layer once."""
+    from .double_backward import InputGradient, gradient_penalty, interpolates, r1_penalty
+
+    rng = np.random.default_rng(seed + 16)
+    f64 = np.float64
+    D = Sequential([Dense(3, 6, rng=rng, dtype=f64), ReLU(), Dense(6, 5, rng=rng, dtype=f64), Tanh(),
+                    Dense(5, 4, rng=rng, dtype=f64), Sigmoid(), Dense(4, 4, rng=rng, dtype=f64),
+                    LeakyReLU(0.2), Dense(4, 1, rng=rng, dtype=f64)], (3,), "critic")
+    for p in D.parameters():
+        if p.name.endswith(".b"):
+            p.value[...] = 0.3 * rng.standard_normal(p.value.shape)
+    x, margin = input_farthest_from_kinks([D], lambda r: r.standard_normal((5, 3)), 40)
+    h = safe_step(margin)
+    # scale the output layer so that |dD/dx| ~ 1, where WGAN-GP holds it: near |g| = 0 the norm
+    # has curvature ~ 1/|g|, and a central difference's O(h^2) error would dominate the check
+    D.layers[-1].params["W"] /= np.mean(np.linalg.norm(InputGradient(D, x).value, axis=1))
+    params = {p.name: p.value for p in D.parameters()}
+    a = rng.standard_normal(x.shape)
+    grads, dx = InputGradient(D, x).backward(a)
+    rows = [_compare("second order: d/dtheta, d/dx of sum(a * dD/dx)",
+                     lambda: float(np.sum(a * InputGradient(D, x).value)), {"x": x, **params},
+                     {"x": dx, **grads}, rng, None, h, tolerance)]
+    # the penalty is taken at interpolates between x and x_fake (drawn with rng=seed): choose the
+    # x_fake whose interpolates stay farthest from a kink, and a step below that margin too
+    fakes = [x[::-1] + r.standard_normal(x.shape) for r in (np.random.default_rng(k) for k in range(20))]
+    margins = [kink_margin(D, interpolates(x, f, np.random.default_rng(seed))) for f in fakes]
+    x_fake = fakes[int(np.argmax(margins))]
+    h = min(h, safe_step(max(margins)))
+    for label, penalty in (("penalty: WGAN-GP 10 (|grad D(x_hat)| - 1)^2",
+                            lambda: gradient_penalty(D, x, x_fake, 10.0, rng=seed, accumulate=False)),
+                           ("penalty: R1 5 |grad D(x)|^2", lambda: r1_penalty(D, x, 10.0, accumulate=False))):
+        rows.append(_compare(label, lambda penalty=penalty: penalty()[0], params, penalty()[1], rng, None, h,
+                             tolerance))
     return rows
 
 

@@ -212,3 +212,46 @@ def toy_generator(noise_dim: int = 1, out_dim: int = 1, hidden: int = 16,
         layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), act()]
     layers.append(Dense(widths[-1], out_dim, rng=rng, dtype=dtype))
     return Sequential(layers, input_shape=(noise_dim,), name="toy_generator")
+
+
+# ----------------------------------------------------------------------- the 2-D ring benchmark
+def ring_benchmark_generator(noise_dim: int = 2, hidden: int = 400, depth: int = 4,
+                             seed: int | np.random.Generator | None = 0, dtype=np.float32) -> Sequential:
+    """The generator of the 2-D ring benchmark as VEEGAN (Srivastava et al. 2017) and PacGAN
+    (Lin et al. 2018) train it: noise_dim-400-400-400-400-2, each hidden Dense followed by
+    BatchNorm and ReLU, a linear output; weights drawn from N(0, 0.02^2), biases 0 (their
+    hidden layers have no bias; ours start at 0 and BatchNorm removes any shift anyway)."""
+    from .layers import ReLU
+
+    rng = as_rng(seed)
+    widths = [noise_dim] + [hidden] * depth
+    layers = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [Dense(n_in, n_out, rng=rng, dtype=dtype), BatchNorm(n_out, dtype=dtype), ReLU()]
+    layers.append(Dense(widths[-1], 2, rng=rng, dtype=dtype))
+    return _normal_init(Sequential(layers, input_shape=(noise_dim,), name="ring_generator"), rng)
+
+
+def ring_benchmark_discriminator(in_dim: int = 2, hidden: int = 200, pieces: int = 5, depth: int = 3,
+                                 seed: int | np.random.Generator | None = 0,
+                                 dtype=np.float32) -> Sequential:
+    """The benchmark's discriminator: three maxout layers of 200 units with 5 pieces each
+    (Dense to 1000, then the max of every 5), a linear logit; N(0, 0.02^2) weights, 0 biases.
+    ``in_dim`` = 2 * pack for PacGAN."""
+    from .layers.maxpieces import MaxPieces
+
+    rng = as_rng(seed)
+    widths = [in_dim] + [hidden] * depth
+    layers = []
+    for n_in, n_out in zip(widths[:-1], widths[1:], strict=True):
+        layers += [Dense(n_in, n_out * pieces, rng=rng, dtype=dtype), MaxPieces(pieces)]
+    layers.append(Dense(widths[-1], 1, rng=rng, dtype=dtype))
+    return _normal_init(Sequential(layers, input_shape=(in_dim,), name="ring_discriminator"), rng)
+
+
+def _normal_init(model: Sequential, rng: np.random.Generator, std: float = 0.02) -> Sequential:
+    for layer in model.layers:
+        if isinstance(layer, Dense):
+            layer.params["W"][...] = std * rng.standard_normal(layer.params["W"].shape)
+            layer.params["b"][...] = 0
+    return model

@@ -306,3 +306,64 @@ def conditional_ring(samples: np.ndarray, labels: np.ndarray, centres: np.ndarra
     ax.set_aspect("equal")
     ax.set_title(title or "asked for mode j (colour) -> lands at centre j", fontsize=9)
     return fig
+
+
+def generator_gradients(curves: dict, title: str = "") -> Figure:
+    """Every objective's generator gradient |dL_G/ds| on one sample (log scale). Left: the
+    objectives whose D is a probability, against D(G(z)) = sigmoid(s), as Goodfellow's 2016
+    tutorial draws its costs; right: all of them against the score s itself (the f-GAN, LSGAN
+    and hinge games and the WGAN critic have no probability). ``curves`` as returned by
+    trainers.generator_gradient_curves."""
+    fig = Figure(figsize=(12, 4.2), layout="constrained")
+    ax_d, ax_s = fig.subplots(1, 2)
+    styles = ("-", "--", "-.", ":")
+    n = len(curves)
+    # wide lines first, narrower ones drawn over them: objectives with the same gradient
+    # (fgan_gan = non_saturating, fgan_js's too) stay visible as a line inside a line
+    for i, (name, c) in enumerate(curves.items()):
+        g = np.abs(c["grad"])
+        shown = np.where(g > 0, g, np.nan)  # 0 (a hinge's flat side) has no log
+        kw = dict(color=plt_colours(n)[i], ls=styles[i % 4], lw=3.2 - 2.2 * i / max(n - 1, 1), label=name)
+        if c["probability"]:
+            ax_d.plot(1 / (1 + np.exp(-c["score"])), shown, **kw)
+        ax_s.plot(c["score"], shown, **kw)
+    for ax, xlabel in ((ax_d, "D(G(z))"), (ax_s, "D's output on G(z): logit / score s")):
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("|dL_G / ds| per sample")
+    ax_d.set_title("objectives with a probability D", fontsize=10)
+    ax_s.set_title("every objective against the score", fontsize=10)
+    ax_d.legend(fontsize=8)
+    ax_s.legend(fontsize=7, ncol=2)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plt_colours(n: int) -> list:
+    """n colours from matplotlib's tab10 map (repeating after 10; line styles tell those apart)."""
+    from matplotlib import colormaps
+
+    return [colormaps["tab10"](i % 10) for i in range(n)]
+
+
+def ring_objectives(rows: list[dict], title: str = "") -> Figure:
+    """The ring table as bars, one per objective: modes covered (of 8) and the share of high
+    quality samples, at the end of training (means over the last snapshots). ``rows`` are
+    experiments.ring.summarise dicts (with "loss" and "pack")."""
+    labels = [r["loss"] + (f" (pack {r['pack']})" if r["pack"] > 1 else "") for r in rows]
+    fig = Figure(figsize=(max(8, 1.1 * len(rows)), 3.8), layout="constrained")
+    ax_m, ax_q = fig.subplots(1, 2)
+    x = np.arange(len(rows))
+    ax_m.bar(x, [r["modes_covered_end"] for r in rows], color="tab:blue")
+    ax_m.set_ylim(0, 8.4)
+    ax_m.axhline(8, color="grey", lw=0.8, ls=":")
+    ax_m.set_title("modes covered (of 8)", fontsize=10)
+    ax_q.bar(x, [100 * r["high_quality_end"] for r in rows], color="tab:green")
+    ax_q.set_ylim(0, 100)
+    ax_q.set_title("high-quality samples (within 3 std of a mode), %", fontsize=10)
+    for ax in (ax_m, ax_q):
+        ax.set_xticks(x, labels, rotation=40, ha="right", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

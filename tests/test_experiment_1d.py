@@ -104,7 +104,9 @@ def test_command_default_folder_is_fresh(tmp_path, monkeypatch, capsys):
     (["--data-std", "-1"], "data_std (--data-std) must be a positive number, got -1.0"),
     (["--steps", "0"], "steps (--steps) must be a positive integer, got 0"),
     (["--losses", "saturating,minimax"],
-     "generator loss must be one of saturating, non_saturating, got 'minimax'"),
+     "losses (--losses) must be among saturating, non_saturating, lsgan, lsgan_theorem1, hinge, fgan_kl, "
+     "fgan_reverse_kl, fgan_pearson, fgan_squared_hellinger, fgan_js, fgan_gan, wgan_clip, wgan_gp or 'all', "
+     "got 'minimax'"),
     (["--k", "0"], "k (--k) must be a positive integer, got 0"),
     (["--lr-g", "nan"], "lr_g (--lr-g) must be a positive number, got nan"),
     (["--d-optimizer", "lbfgs"], "d_optimizer (--d-optimizer) must be 'sgd' or 'adam', got 'lbfgs'"),

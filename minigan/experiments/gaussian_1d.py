@@ -23,12 +23,27 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ..functions import sigmoid
-from ..gan import GANTrainer, train_discriminator
-from ..losses import GENERATOR_LOSSES, normalise_generator_loss
+from ..gan import train_discriminator
+from ..losses import GENERATOR_LOSSES
 from ..metrics import histogram_js_divergence
 from ..models import toy_discriminator, toy_generator
 from ..optim import SGD, Adam
 from ..theory import Gaussian
+from ..trainers import OBJECTIVES, ObjectiveGANTrainer, get_objective
+from ..wgan import WGANGPTrainer, WGANTrainer
+
+# Every generator objective the comparison can train (issue 15): the GAN family of
+# minigan.trainers, and the two WGAN critics (weight clipping; gradient penalty lam).
+# `minigan compare-losses --losses all` runs them all; the default stays the two of Figure 1.
+CRITIC_LOSSES = ("wgan_clip", "wgan_gp")
+ALL_LOSSES = OBJECTIVES + CRITIC_LOSSES
+
+
+def normalise_compare_loss(name) -> str:
+    key = str(name).strip().lower().replace("-", "_")
+    if key not in ALL_LOSSES:
+        raise ValueError(f"losses (--losses) must be among {', '.join(ALL_LOSSES)} or 'all', got {name!r}")
+    return key
 
 
 @dataclass
@@ -53,6 +68,8 @@ class CompareConfig:
     early_steps: int = 20         # the "start" over which gradient norms are compared
     snapshot_steps: tuple[int, ...] = field(default=())  # empty: 0, steps/10, steps/3, steps
     losses: tuple[str, ...] = GENERATOR_LOSSES
+    clip: float = 0.01            # wgan_clip: the weight-clipping bound
+    lam: float = 10.0             # wgan_gp: the gradient-penalty weight
 
     def validate(self) -> CompareConfig:
         def need(ok, arg, value, expected):
@@ -74,7 +91,11 @@ class CompareConfig:
         for arg in ("d_optimizer", "g_optimizer"):
             need(getattr(self, arg) in ("sgd", "adam"), arg, getattr(self, arg), "'sgd' or 'adam'")
         self.early_steps = min(self.early_steps, self.steps)
-        self.losses = tuple(normalise_generator_loss(loss) for loss in self.losses)
+        if tuple(self.losses) == ("all",):
+            self.losses = ALL_LOSSES
+        self.losses = tuple(normalise_compare_loss(loss) for loss in self.losses)
+        need(math.isfinite(self.clip) and self.clip > 0, "clip", self.clip, "a positive number")
+        need(math.isfinite(self.lam) and self.lam >= 0, "lam", self.lam, "a non-negative number")
         need(len(self.losses) >= 1, "losses", self.losses, "at least one generator loss")
         for s in self.snapshot_steps:
             need(0 <= s <= self.steps, "snapshot_steps", self.snapshot_steps,
@@ -134,11 +155,19 @@ def run_one(setup: _Setup, loss: str, progress=None) -> dict:
     evaluations (JSD, mean, std every eval_every iterations) and Figure-1 snapshots."""
     c = setup.config
     G, D = setup.fresh_models()
-    trainer = GANTrainer(
-        G, D, setup._optimizer(G, c.lr_g, c.g_optimizer), setup._optimizer(D, c.lr_d, c.d_optimizer),
-        sample_data=lambda n, rng: rng.normal(c.data_mean, c.data_std, (n, 1)),
-        sample_noise=lambda n, rng: rng.standard_normal((n, 1)),
-        loss=loss, k=c.k, batch_size=c.batch_size, rng=setup.seed * 1000 + 6)
+    args = (G, D, setup._optimizer(G, c.lr_g, c.g_optimizer), setup._optimizer(D, c.lr_d, c.d_optimizer),
+            lambda n, rng: rng.normal(c.data_mean, c.data_std, (n, 1)),
+            lambda n, rng: rng.standard_normal((n, 1)))
+    # the critics start from the same pretrained D (a logit is a score too); k critic steps
+    if loss == "wgan_clip":
+        trainer = WGANTrainer(*args, n_critic=c.k, clip=c.clip, batch_size=c.batch_size,
+                              rng=setup.seed * 1000 + 6)
+    elif loss == "wgan_gp":
+        trainer = WGANGPTrainer(*args, n_critic=c.k, lam=c.lam, batch_size=c.batch_size,
+                                rng=setup.seed * 1000 + 6)
+    else:  # for saturating / non_saturating this is GANTrainer, step for step
+        trainer = ObjectiveGANTrainer(*args, loss, k=c.k, batch_size=c.batch_size, rng=setup.seed * 1000 + 6)
+    probability = loss in OBJECTIVES and get_objective(loss).probability
     p_data = Gaussian(c.data_mean, c.data_std)
     grid = 0.5 * (setup.edges[1:] + setup.edges[:-1])
     evals = {"step": [], "jsd": [], "mean": [], "std": []}
@@ -152,9 +181,12 @@ def run_one(setup: _Setup, loss: str, progress=None) -> dict:
         evals["mean"].append(float(x.mean()))
         evals["std"].append(float(x.std()))
         if step in checkpoints:
-            density, _ = np.histogram(x, bins=setup.edges, density=True)
-            snapshots.append({"step": step, "x": grid, "p_g": density,
-                              "D": sigmoid(D.predict(grid[:, None], training=True)).ravel()})
+            counts, _ = np.histogram(x, bins=setup.edges)
+            # a density; all zeros when every sample has left the plotted range (no 0/0)
+            density = counts / (max(counts.sum(), 1) * np.diff(setup.edges))
+            score = D.predict(grid[:, None], training=True).ravel()
+            snapshots.append({"step": step, "x": grid, "p_g": density, "score": score,
+                              "D": sigmoid(score) if probability else None})
 
     evaluate(0)
     diverged = None
@@ -180,6 +212,8 @@ def run_one(setup: _Setup, loss: str, progress=None) -> dict:
         first = 0 if last_above.size == 0 else last_above[-1] + 1
         converged_at = int(evals["step"][first])
     history = {k: np.array(v) for k, v in trainer.history.items()}
+    if "d_fake" not in history:  # a critic: its mean score on the fakes, -L_G
+        history["d_fake"] = -history["g_loss"]
     return {
         "loss": loss, "seed": setup.seed, "history": history,
         "evals": {k: np.array(v) for k, v in evals.items()}, "snapshots": snapshots,
@@ -247,19 +281,23 @@ def format_summary(summary: dict) -> str:
              f"{c['data_mean'] + c['offset']:g}; {c['steps']} iterations, k = {c['k']}, "
              f"G: {c['g_optimizer']}, D: {c['d_optimizer']}, {c['seeds']} seeds",
              f"converged = JSD(p_data || p_g) < {c['jsd_threshold']:g} from then on", ""]
-    head = (f"{'loss':<16}{'success':>9}{'median steps':>14}{'|mean err|':>12}{'|std err|':>11}"
+    width = max(16, max(len(loss) for loss in summary["losses"]) + 2)
+    head = (f"{'loss':<{width}}{'success':>9}{'median steps':>14}{'|mean err|':>12}{'|std err|':>11}"
             f"{'JSD':>9}{'early |grad G|':>16}{'early D(G(z))':>15}")
     lines += [head, "-" * len(head)]
     for loss, row in summary["losses"].items():
         steps = row["median_steps_to_converge"]
         lines.append(
-            f"{loss:<16}{row['success_rate']:>8.0%} {('-' if steps is None else f'{steps:.0f}'):>13}"
+            f"{loss:<{width}}{row['success_rate']:>8.0%} {('-' if steps is None else f'{steps:.0f}'):>13}"
             f"{row['median_final_abs_mean_error']:>12.3f}{row['median_final_abs_std_error']:>11.3f}"
             f"{row['median_final_jsd']:>9.4f}{row['median_early_g_grad_norm']:>16.2e}"
             f"{row['median_early_d_fake']:>15.2e}")
     ratio = summary.get("early_gradient_ratio_non_saturating_over_saturating")
     if ratio is not None:
         lines += ["", f"early generator gradient, non-saturating / saturating: {ratio:.3g}x"]
+    if any(loss not in ("saturating", "non_saturating", "fgan_gan") for loss in summary["losses"]):
+        lines.append("(early D(G(z)): mean D(G(z)) for the BCE games and fgan_gan; the mean raw score "
+                     "of D or the critic on G(z) for the others)")
     lines.append("(medians over seeds; 'early' = mean over the first "
                  f"{c['early_steps']} iterations)")
     return "\n".join(lines)

@@ -35,10 +35,12 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from ..data import Ring
-from ..gan import GANTrainer
 from ..metrics import RING_MIN_SHARE, ring_report
-from ..models import toy_discriminator, toy_generator
-from ..optim import Adam
+from ..models import ring_benchmark_discriminator, ring_benchmark_generator, toy_discriminator, toy_generator
+from ..optim import Adam, RMSProp
+from ..trainers import ObjectiveGANTrainer
+from ..unrolled import UnrolledGANTrainer
+from ..wgan import WGANGPTrainer, WGANTrainer
 
 
 @dataclass
@@ -64,6 +66,16 @@ class RingConfig:
     radius: float = 2.0
     std: float = 0.02
     min_share: float = RING_MIN_SHARE  # see metrics.ring_report
+    # issue 15: which game, and which networks (see RING_LOSSES and published_config)
+    loss: str = "vanilla"          # one of RING_LOSSES ("vanilla" with pack > 1 is PacGAN)
+    setup: str = "small"           # "small": the networks above; "published": VEEGAN/PacGAN's
+    beta2: float = 0.999           # Adam's second-moment decay
+    n_critic: int = 5              # WGAN critic steps per iteration
+    clip: float = 0.01             # WGAN weight clipping bound
+    lam: float = 10.0              # WGAN-GP penalty weight
+    lr_critic: float = 1e-4        # WGAN-GP: Adam lr of both networks (WGAN-clip: RMSProp 5e-5)
+    unroll_steps: int = 5          # unrolled GAN: K
+    unroll_lr: float = 0.01        # unrolled GAN: lr of the K SGD steps on D's copy
 
     def validate(self) -> RingConfig:
         def need(ok, arg, value, expected):
@@ -78,6 +90,19 @@ class RingConfig:
             v = getattr(self, arg)
             need(math.isfinite(v) and v > 0, arg, v, "a positive number")
         need(0 <= self.beta1 < 1, "beta1", self.beta1, "in [0, 1)")
+        need(0 <= self.beta2 < 1, "beta2", self.beta2, "in [0, 1)")
+        need(self.loss in RING_LOSSES, "loss", self.loss, f"one of {', '.join(RING_LOSSES)}")
+        need(self.setup in ("small", "published"), "setup", self.setup, "'small' or 'published'")
+        need(self.loss not in ("wgan_clip", "wgan_gp") or self.pack == 1, "pack", self.pack,
+             f"1 with loss {self.loss!r} (the WGAN critics here judge one sample)")
+        for arg in ("clip", "lr_critic", "unroll_lr"):
+            v = getattr(self, arg)
+            need(math.isfinite(v) and v > 0, arg, v, "a positive number")
+        need(math.isfinite(self.lam) and self.lam >= 0, "lam", self.lam, "a non-negative number")
+        for arg in ("n_critic", "unroll_steps"):
+            v = getattr(self, arg)
+            need(isinstance(v, int) and not isinstance(v, bool) and v >= 0 + (arg == "n_critic"), arg, v,
+                 "a positive integer" if arg == "n_critic" else "a non-negative integer")
         need(isinstance(self.seed, int) and self.seed >= 0, "seed", self.seed, "a non-negative integer")
         Ring(self.n_modes, self.radius, self.std)  # its own checks
         return self
@@ -94,6 +119,60 @@ def quick_config(**overrides) -> RingConfig:
     return RingConfig(**{**QUICK, **overrides})
 
 
+# The objectives `minigan train ring --loss` trains (issue 15). "vanilla" is the non-saturating
+# GAN (PacGAN when pack > 1); the other GAN objectives are minigan.trainers'; "unrolled_exact" and
+# "unrolled_approx" unroll K SGD steps of D (minigan.unrolled), "unrolled_adam" K Adam steps
+# (approximate gradient, as Metz et al. run it).
+RING_LOSSES = ("vanilla", "lsgan", "lsgan_theorem1", "hinge", "wgan_clip", "wgan_gp", "unrolled_exact",
+               "unrolled_approx", "unrolled_adam")
+
+# The ring benchmark as published (Srivastava et al. 2017, VEEGAN; Lin et al. 2018, PacGAN,
+# whose released configuration we follow): 8 modes on the unit circle with std 0.01, G and D of
+# models.ring_benchmark_*, Adam(lr 1e-4, beta1 0.8) for both, batch 100 (per pack), noise in 2-D,
+# and 2,500 samples scored: high quality within 3 std of a mode, a mode covered when it holds at
+# least one of them. Their runs train 400 epochs of 100,000 samples, i.e. 400,000 iterations.
+PUBLISHED = {"setup": "published", "radius": 1.0, "std": 0.01, "lr_d": 1e-4, "lr_g": 1e-4, "beta1": 0.8,
+             "batch_size": 100, "noise_dim": 2, "eval_samples": 2500, "plot_samples": 500,
+             "min_share": 1e-9, "steps": 400_000, "snapshot_every": 1000}
+
+
+def published_config(**overrides) -> RingConfig:
+    """RingConfig with the published benchmark's data, networks, optimiser and scoring."""
+    return RingConfig(**{**PUBLISHED, **overrides})
+
+
+def _networks(c: RingConfig):
+    if c.setup == "published":
+        return (ring_benchmark_generator(c.noise_dim, seed=c.seed * 1000 + 1),
+                ring_benchmark_discriminator(2 * c.pack, seed=c.seed * 1000 + 2))
+    G = toy_generator(c.noise_dim, 2, c.g_hidden, seed=c.seed * 1000 + 1, activation="leaky_relu",
+                      depth=c.g_layers)
+    D = toy_discriminator(2 * c.pack, c.d_hidden, seed=c.seed * 1000 + 2, depth=c.d_layers)
+    return G, D
+
+
+def build_trainer(c: RingConfig, G, D, sample_data, sample_noise):
+    """The trainer of c.loss for G and D (see RING_LOSSES)."""
+    rng = c.seed * 1000 + 3
+    if c.loss == "wgan_clip":  # the paper's optimiser and settings
+        return WGANTrainer(G, D, RMSProp(G.parameters(), 5e-5), RMSProp(D.parameters(), 5e-5), sample_data,
+                           sample_noise, n_critic=c.n_critic, clip=c.clip, batch_size=c.batch_size, rng=rng)
+    if c.loss == "wgan_gp":  # Gulrajani et al.'s toy settings: Adam 1e-4, betas (0.5, 0.9)
+        return WGANGPTrainer(G, D, Adam(G.parameters(), c.lr_critic, betas=(0.5, 0.9)),
+                             Adam(D.parameters(), c.lr_critic, betas=(0.5, 0.9)), sample_data, sample_noise,
+                             n_critic=c.n_critic, lam=c.lam, batch_size=c.batch_size, rng=rng)
+    g_opt = Adam(G.parameters(), c.lr_g, betas=(c.beta1, c.beta2))
+    d_opt = Adam(D.parameters(), c.lr_d, betas=(c.beta1, c.beta2))
+    common = dict(k=c.k, batch_size=c.batch_size, rng=rng, pack=c.pack)
+    if c.loss.startswith("unrolled"):
+        return UnrolledGANTrainer(G, D, g_opt, d_opt, sample_data, sample_noise, "non_saturating",
+                                  unroll_steps=c.unroll_steps, exact=c.loss == "unrolled_exact",
+                                  unroll="adam" if c.loss == "unrolled_adam" else "sgd",
+                                  unroll_lr=c.unroll_lr, **common)
+    loss = "non_saturating" if c.loss == "vanilla" else c.loss
+    return ObjectiveGANTrainer(G, D, g_opt, d_opt, sample_data, sample_noise, loss, **common)
+
+
 def train_ring(config: RingConfig | None = None, progress=None) -> dict:
     """Train one GAN on the ring. ``progress``, if given, has an ``update(n)`` method (a tqdm
     bar) called once per iteration.
@@ -106,14 +185,8 @@ def train_ring(config: RingConfig | None = None, progress=None) -> dict:
     ring = Ring(c.n_modes, c.radius, c.std)
     # separate seeds for weights, training noise and the evaluation noise, all from c.seed,
     # so that changing pack changes D's shape but not G's initial weights
-    G = toy_generator(c.noise_dim, 2, c.g_hidden, seed=c.seed * 1000 + 1, activation="leaky_relu",
-                      depth=c.g_layers)
-    D = toy_discriminator(2 * c.pack, c.d_hidden, seed=c.seed * 1000 + 2, depth=c.d_layers)
-    trainer = GANTrainer(
-        G, D, Adam(G.parameters(), c.lr_g, betas=(c.beta1, 0.999)),
-        Adam(D.parameters(), c.lr_d, betas=(c.beta1, 0.999)),
-        sample_data=ring.sample, sample_noise=lambda n, rng: rng.standard_normal((n, c.noise_dim)),
-        loss="non_saturating", k=c.k, batch_size=c.batch_size, rng=c.seed * 1000 + 3, pack=c.pack)
+    G, D = _networks(c)
+    trainer = build_trainer(c, G, D, ring.sample, lambda n, rng: rng.standard_normal((n, c.noise_dim)))
     eval_z = np.random.default_rng(c.seed * 1000 + 4).standard_normal((c.eval_samples, c.noise_dim))
     centres = ring.centres
     snapshots = []
@@ -172,6 +245,7 @@ def summarise(run: dict) -> dict:
     half = len(sets) // 2
     late = sets[half:]
     return {
+        "loss": run["config"].loss, "setup": run["config"].setup,
         "pack": run["config"].pack, "seed": run["config"].seed, "steps": run["config"].steps,
         "final_modes_covered": int(cov["modes_covered"][-1]),
         "final_high_quality": float(cov["high_quality"][-1]),
@@ -193,12 +267,14 @@ def compare_packing(config: RingConfig | None = None, packs=(1, 2), seeds=(0,), 
 
 
 def format_summary(rows: list[dict]) -> str:
-    head = (f"{'pack':>4}{'seed':>6}{'modes (last)':>13}{'modes (end)':>12}{'mean late':>11}{'ever late':>11}"
-            f"{'changes':>9}{'high quality':>14}{'seconds':>9}")
+    head = (f"{'loss':<16}{'pack':>4}{'seed':>6}{'modes (last)':>13}{'modes (end)':>12}{'mean late':>11}"
+            f"{'ever late':>11}{'changes':>9}{'high quality':>14}{'seconds':>9}")
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r['pack']:>4}{r['seed']:>6}{r['final_modes_covered']:>13}{r['modes_covered_end']:>12.1f}"
-                     f"{r['mean_modes_covered_late']:>11.1f}{r['modes_ever_covered']:>11}"
+        lines.append(f"{r.get('loss', 'vanilla'):<16}{r['pack']:>4}{r['seed']:>6}"
+                     f"{r['final_modes_covered']:>13}"
+                     f"{r['modes_covered_end']:>12.1f}{r['mean_modes_covered_late']:>11.1f}"
+                     f"{r['modes_ever_covered']:>11}"
                      f"{r['covered_set_changes']:>9}{r['final_high_quality']:>14.2f}{r['seconds']:>9.1f}")
     return "\n".join(lines)
 
