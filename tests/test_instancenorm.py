@@ -98,7 +98,7 @@ def test_errors(rng):
     with pytest.raises(TypeError, match="affine must be True or False"):
         InstanceNorm(2, affine="yes")
     layer = InstanceNorm(2, dtype=F64)
-    with pytest.raises(ValueError, match=r"expected input of shape \(batch, 2, H, W\), got \(batch, 3, 4, 4\)"):
+    with pytest.raises(ValueError, match=r"input of shape \(batch, 2, H, W\), got \(batch, 3, 4, 4\)"):
         layer.forward(rng.standard_normal((1, 3, 4, 4)))
     with pytest.raises(ValueError, match="at least 2 values per channel.*1x1"):
         layer.forward(rng.standard_normal((2, 2, 1, 1)))
