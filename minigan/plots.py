@@ -313,7 +313,7 @@ def translation_grid(rows: list[tuple[str, np.ndarray]], title: str = "") -> Fig
     """Image-to-image results, one labelled row per stage (e.g. input / output / truth), the
     same digits in the same columns. ``rows``: (label, (n, 1, H, W) images in [-1, 1])."""
     n = max(len(images) for _, images in rows)
-    fig = Figure(figsize=(0.6 * n + 1.2, 0.7 * len(rows) + (0.4 if title else 0.1)), layout="constrained")
+    fig = Figure(figsize=(0.6 * n + 2.0, 0.7 * len(rows) + (0.4 if title else 0.1)), layout="constrained")
     axes = np.atleast_1d(fig.subplots(len(rows), 1, squeeze=False)[:, 0])
     for ax, (label, images) in zip(axes, rows, strict=True):
         ax.imshow(image_grid(images, columns=n), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
