@@ -30,3 +30,7 @@ __all__ = [
     "Flatten", "Reshape", "Maxout", "Sequential", "SGD", "Adam", "RMSProp",
     "bce_with_logits", "discriminator_loss", "generator_loss",
 ]
+
+from .layers import InstanceNorm, Residual, Skip  # noqa: E402  (image-to-image layers)
+
+__all__ += ["InstanceNorm", "Residual", "Skip"]

@@ -274,6 +274,98 @@ def _run_holds(folder: str) -> bool:
                for name in ("checkpoint.npz", "samples", "samples.gif", "losses.png"))
 
 
+I2I_FLAGS = (("--task", "task", None), ("--no-gan", "no_gan", False), ("--no-cycle", "no_cycle", False),
+             ("--depth", "depth", None), ("--json", "json", False))
+
+
+def _cmd_train_i2i(args) -> int:
+    """`minigan train pix2pix --task inpaint|superres [--no-gan]` and `minigan train cyclegan
+    [--no-cycle]`: image-to-image on MNIST (minigan/experiments/pix2pix.py, cyclegan.py)."""
+    import os
+    import time
+
+    from tqdm.auto import tqdm
+
+    from . import metrics, plots
+    from .experiments import cyclegan, pix2pix
+    from .files import save_json
+
+    pix = args.model == "pix2pix"
+    unused = [flag for flag, value in (
+        ("--task", not pix and args.task is not None), ("--no-gan", not pix and args.no_gan),
+        ("--depth", not pix and args.depth is not None), ("--no-cycle", pix and args.no_cycle),
+        ("--loss", args.loss is not None), ("--k", args.k is not None),
+        ("--real-label", args.real_label is not None),
+        ("--d-dropout", args.d_dropout is not None), ("--average", args.average is not None),
+        ("--lr-decay", args.lr_decay is not None), ("--pack", args.pack is not None),
+        ("--steps", args.steps is not None), ("--compare", args.compare)) if value]
+    if unused:
+        raise ValueError(f"{', '.join(unused)}: not used by minigan train {args.model}")
+    module, Run = (pix2pix, pix2pix.Pix2PixRun) if pix else (cyclegan, cyclegan.CycleGANRun)
+    if args.resume:
+        path = os.path.join(args.resume, "checkpoint.npz") if os.path.isdir(args.resume) else args.resume
+        run = Run.load(path, args.data_dir)
+        if args.epochs is not None:
+            run.config.epochs = args.epochs
+            run.config.validate()
+        folder = os.path.dirname(os.path.abspath(path))
+    else:
+        given = dict(batch_size=args.batch_size, lr_g=args.lr_g, beta1=args.beta1, beta2=args.beta2,
+                     seed=args.seed, train_images=args.train_images, epochs=args.epochs, lr_d=args.lr_d)
+        options = {k: v for k, v in given.items() if v is not None}  # the config's defaults otherwise
+        options["data_dir"] = args.data_dir
+        if pix:
+            options.update(task=args.task or "inpaint", gan=not args.no_gan)
+            if args.depth is not None:
+                options["depth"] = args.depth
+            config = pix2pix.Pix2PixConfig(**options).validate()
+        else:
+            config = cyclegan.CycleGANConfig(cycle=not args.no_cycle, **options).validate()
+        run = Run(config)
+        name = f"pix2pix-{config.task}{'-nogan' if not config.gan else ''}" if pix else \
+            f"cyclegan{'-nocycle' if not config.cycle else ''}"
+        folder = args.out or _fresh_folder("runs", name)
+    os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
+    checkpoint = os.path.join(folder, "checkpoint.npz")
+    say = (lambda text: print(text, file=sys.stderr)) if args.json else print
+    c = run.config
+    say(f"training {args.model}: {run.epoch_size} {'pairs' if pix else 'images per domain'}, batch "
+        f"{c.batch_size}, {run.iterations_per_epoch} iterations per epoch, "
+        f"epochs {run.epoch + 1}-{c.epochs}; output in {folder}/")
+    start = time.perf_counter()
+    bar = tqdm(total=max(c.epochs - run.epoch, 0) * run.iterations_per_epoch, unit="it",
+               disable=args.no_progress, desc=args.model)
+    try:
+        while run.epoch < c.epochs:
+            means = run.train_epoch(bar)
+            plots.save(plots.translation_grid(run.figure_rows(), f"{args.model}, epoch {run.epoch}"),
+                       os.path.join(folder, "samples", f"epoch_{run.epoch:03d}.png"))
+            run.save(checkpoint)
+            bar.write(f"epoch {run.epoch}: " + ", ".join(f"{k} {v:.4f}" for k, v in means.items()),
+                      file=sys.stderr if args.json else None)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"\ninterrupted; the checkpoint of epoch {run.epoch} is intact: continue with "
+              f"minigan train {args.model} --resume {folder}", file=sys.stderr)
+        return 130
+    except FloatingPointError as err:
+        bar.close()
+        print(f"minigan train: {err}. The checkpoint of epoch {run.epoch} was kept.", file=sys.stderr)
+        return 1
+    bar.close()
+    seconds = time.perf_counter() - start
+    report = run.evaluate(metrics.get_classifier(data_dir=args.data_dir))
+    report["train_seconds"] = seconds
+    report["output_dir"] = os.path.abspath(folder)
+    save_json(os.path.join(folder, "results.json"), report)
+    if args.json:
+        print(json.dumps(report, indent=2))
+    else:
+        print(module.format_report(report))
+        print(f"done in {seconds:.1f} s; checkpoint.npz, samples/ and results.json in {folder}/")
+    return 0
+
+
 def _cmd_train(args) -> int:
     import os
     import shutil
@@ -281,6 +373,11 @@ def _cmd_train(args) -> int:
 
     if args.model == "ring":
         return _cmd_train_ring(args)
+    if args.model in ("pix2pix", "cyclegan"):
+        return _cmd_train_i2i(args)
+    given = [flag for flag, key, default in I2I_FLAGS if getattr(args, key) != default]
+    if given:
+        raise ValueError(f"{', '.join(given)}: only for minigan train pix2pix or cyclegan")
     for flag, value in (("--pack", args.pack is not None), ("--steps", args.steps is not None),
                         ("--compare", args.compare), ("--setup", args.setup != "small")):
         if value:
@@ -625,7 +722,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "--compare) and writes figures of its modes.")
     p.add_argument("model", metavar="MODEL",
                    help="mnist-mlp, mnist-conv, mnist-cgan (conditional), mnist-goodfellow2014 (the "
-                        "original paper's GAN: maxout D, SGD) or ring (2-D, mode collapse)")
+                        "original paper's GAN: maxout D, SGD), ring (2-D, mode collapse), pix2pix "
+                        "or cyclegan (image to image)")
     p.add_argument("--epochs", type=int, default=None,
                    help="total epochs (100)")
     p.add_argument("--batch-size", type=int, default=None,
@@ -671,6 +769,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ring: 'small' (minigan's fast networks) or 'published' (VEEGAN/PacGAN's "
                         "networks, Adam 1e-4, 2,500 scored samples)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    # image to image (issue 16): minigan train pix2pix | cyclegan
+    p.add_argument("--task", help="pix2pix: inpaint (restore the lower half) or superres (from 7x7)")
+    p.add_argument("--no-gan", action="store_true", help="pix2pix: L1 loss alone, no discriminator")
+    p.add_argument("--depth", type=int, default=None, help="pix2pix: halvings in the U-Net (2)")
+    p.add_argument("--no-cycle", action="store_true", help="cyclegan: without the cycle-consistency loss")
+    p.add_argument("--json", action="store_true", help="pix2pix, cyclegan: print the results as JSON")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("wgan-critic", help="WGAN: the clipped critic measures W1, the GAN's D saturates",

@@ -431,6 +431,7 @@ def standard_checks(seed: int = 0, max_entries: int = 12,
     rows.append(check_generator_step(cond_G, cond_D, z_c[:, :4], "non_saturating",
                                      "G step through the conditional D (cGAN)", seed, max_entries,
                                      safe_step(margin), tolerance, labels=labels))
+    rows += image_to_image_checks(seed, max_entries, tolerance)  # issue 16: pix2pix, CycleGAN
     return rows
 
 
@@ -586,3 +587,77 @@ def numerical_gradients(model, x: np.ndarray, upstream: np.ndarray, training: bo
         result[label] = numerical_gradient(loss, p, None, h).reshape(p.shape)
     snapshot.restore()
     return result
+
+
+# ---------------------------------------------------------------------------- image to image
+def check_objective(name: str, objective, models, seed: int = 0, max_entries: int | None = None,
+                    h: float = 1e-5, tolerance: float = DEFAULT_TOLERANCE) -> CheckResult:
+    """Check the parameter gradients that ``objective()`` fills in ``models`` (a dict
+    {label: Sequential}) against central differences of the value it returns. For training
+    steps that are more than L(D(G(z))): pix2pix's and CycleGAN's generator objectives."""
+    params = [(f"{label}.{p.name}", p.value, p.grad) for label, m in models.items() for p in m.parameters()]
+    _require_float64(*(p for _, p, _ in params))
+
+    def zero():
+        for m in models.values():
+            m.zero_grad()
+
+    zero()
+    objective()
+    analytic = {label: g.copy() for label, _, g in params}
+    result = _compare(name, lambda: float(objective()), {label: p for label, p, _ in params}, analytic,
+                      np.random.default_rng(seed), max_entries, h, tolerance)
+    zero()
+    return result
+
+
+def image_to_image_checks(seed: int = 0, max_entries: int = 12,
+                          tolerance: float = DEFAULT_TOLERANCE) -> list[CheckResult]:
+    """Rows for issue 16's layers and objectives: InstanceNorm, a residual block, a U-Net
+    skip, a small U-Net, L1 and least-squares losses, and the whole pix2pix and CycleGAN
+    generator objectives (gradients through the discriminators and the cycle), in float64."""
+    from . import image_models as im
+    from .image_losses import l1_loss, least_squares_loss
+    from .image_to_image import cyclegan_generator_step, pix2pix_generator_step
+    from .layers import InstanceNorm, Skip
+
+    rng = np.random.default_rng(seed + 16)
+    f64 = np.float64
+    rows = []
+    for affine in (True, False):
+        norm = InstanceNorm(3, affine=affine, dtype=f64)
+        if affine:
+            norm.params["gamma"][...] = 1 + 0.5 * rng.standard_normal(3)
+            norm.params["beta"][...] = rng.standard_normal(3)
+        rows.append(check_model(norm, 3 + 2 * rng.standard_normal((2, 3, 4, 5)), True,
+                                f"InstanceNorm(3, affine={affine})", seed, tolerance=tolerance))
+    rows.append(check_model(im.residual_block(2, rng, f64), rng.standard_normal((2, 2, 5, 5)), True,
+                            "Residual(Conv, IN, ReLU, Conv, IN)", seed, tolerance=tolerance))
+    skip = Skip([Conv2D(2, 3, 4, 2, "same", rng=rng, dtype=f64), LeakyReLU(0.2),
+                 ConvTranspose2D(3, 2, 4, 2, "same", rng=rng, dtype=f64)])
+    rows.append(check_model(skip, away_from_kink(rng, (2, 2, 6, 6)), True, "Skip (concat x, f(x))", seed,
+                            tolerance=tolerance))
+    unet = im.unet_generator(rng, image_size=8, width=2, dtype=f64)
+    rows.append(check_model(unet, rng.standard_normal((2, 1, 8, 8)), True,
+                            f"U-Net generator, 2 levels ({sum(unet.num_params()):,} params)", seed,
+                            max_entries, tolerance=tolerance))
+    target = rng.standard_normal((3, 1, 4, 4))
+    out = target + away_from_kink(rng, target.shape, 0.05)
+    rows.append(check_function(lambda o: l1_loss(o, target), out, "loss: L1 (away from 0)", tolerance))
+    rows.append(check_function(lambda s: least_squares_loss(s, 1.0), rng.standard_normal((4, 1, 3, 3)),
+                               "loss: least squares, target 1", tolerance))
+
+    x, y = np.tanh(rng.standard_normal((2, 1, 8, 8))), np.tanh(rng.standard_normal((2, 1, 8, 8)))
+    G = im.unet_generator(rng, image_size=8, width=2, dtype=f64)
+    D = im.patch_discriminator(rng, image_size=8, width=2, dtype=f64)
+    rows.append(check_objective("pix2pix G: BCE through D(x, G(x)) + 100 L1",
+                                lambda: sum(v if k == "g_gan" else 100 * v
+                                            for k, v in pix2pix_generator_step(G, D, x, y).items()),
+                                {"G": G}, seed, max_entries, tolerance=tolerance))
+    G_AB, G_BA = (im.resnet_generator(rng, image_size=6, width=2, blocks=1, dtype=f64) for _ in range(2))
+    D_A, D_B = (im.patch_discriminator(rng, 1, image_size=6, width=2, dtype=f64) for _ in range(2))
+    a, b = np.tanh(rng.standard_normal((2, 1, 6, 6))), np.tanh(rng.standard_normal((2, 1, 6, 6)))
+    rows.append(check_objective("CycleGAN G_AB, G_BA: LSGAN + cycle + identity",
+                                lambda: cyclegan_generator_step(G_AB, G_BA, D_A, D_B, a, b)[0]["g_loss"],
+                                {"G_AB": G_AB, "G_BA": G_BA}, seed, max_entries, tolerance=tolerance))
+    return rows

@@ -364,6 +364,20 @@ def ring_objectives(rows: list[dict], title: str = "") -> Figure:
     ax_q.set_title("high-quality samples (within 3 std of a mode), %", fontsize=10)
     for ax in (ax_m, ax_q):
         ax.set_xticks(x, labels, rotation=40, ha="right", fontsize=8)
+
+
+# ------------------------------------------------------------------------------ image to image
+def translation_grid(rows: list[tuple[str, np.ndarray]], title: str = "") -> Figure:
+    """Image-to-image results, one labelled row per stage (e.g. input / output / truth), the
+    same digits in the same columns. ``rows``: (label, (n, 1, H, W) images in [-1, 1])."""
+    n = max(len(images) for _, images in rows)
+    fig = Figure(figsize=(0.6 * n + 2.0, 0.7 * len(rows) + (0.4 if title else 0.1)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(rows), 1, squeeze=False)[:, 0])
+    for ax, (label, images) in zip(axes, rows, strict=True):
+        ax.imshow(image_grid(images, columns=n), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

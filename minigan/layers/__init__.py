@@ -12,3 +12,7 @@ __all__ = [
     "Layer", "Dense", "LeakyReLU", "ReLU", "Sigmoid", "Tanh", "BatchNorm",
     "Dropout", "Flatten", "Reshape", "Conv2D", "ConvTranspose2D", "UpSampling2D",
 ]
+from .composite import Residual, Skip  # noqa: E402  (image-to-image layers)
+from .instancenorm import InstanceNorm  # noqa: E402
+
+__all__ += ["InstanceNorm", "Residual", "Skip"]

@@ -1,4 +1,4 @@
-"""Maxout as a Dense layer followed by MaxPieces (Goodfellow et al. 2013): the largest of ``pieces`` linear units.
+"""MaxPieces: the max half of a maxout unit (Goodfellow et al. 2013), largest of ``pieces``.
 
 A maxout layer with u units is Dense(n_in, u * pieces) followed by MaxPieces(pieces): the
 Dense output is viewed as (N, u, pieces) (unit j's pieces are columns j*pieces ... j*pieces +
