@@ -230,8 +230,8 @@ def mode_seeking(x: np.ndarray, p_data: np.ndarray, generators: dict, mus: np.nd
     for label, values in objectives.items():
         values = np.asarray(values)
         line, = ax_objective.plot(mus, values, label=label)
-        i = int(np.argmin(values))
-        ax_objective.plot(mus[i], values[i], "o", color=line.get_color(), ms=5)
+        lowest = np.isclose(values, values.min(), rtol=1e-9, atol=1e-12)  # both minima of a symmetric curve
+        ax_objective.plot(np.asarray(mus)[lowest], values[lowest], "o", color=line.get_color(), ms=5)
     ax_objective.set_xlabel("μ, the mean of p_g")
     ax_objective.set_ylabel("objective (nats); dots: minima")
     ax_objective.set_ylim(-0.2, 5)
