@@ -251,3 +251,43 @@ def test_05_catches_wrong_pack_clip_and_w1():
         ns["check_w1"](lambda x, y: abs(float(np.mean(x) - np.mean(y))))
     with pytest.raises(AssertionError):   # unsorted pairing
         ns["check_w1"](lambda x, y: float(np.mean(np.abs(x - y))))
+
+
+# ------------------------------------------------------------------ the lessons' figures
+def test_every_axis_of_the_lessons_figures_is_labelled():
+    from minigan import plots
+
+    x = np.linspace(-3, 3, 50)
+    bump = np.exp(-x**2 / 2) / np.sqrt(2 * np.pi)
+    mus = [0.0, 0.5, 1.0, 2.0]
+    centres = np.array([[np.cos(a), np.sin(a)] for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]) * 2
+    figures = {
+        "optimal_discriminators": plots.optimal_discriminators(x, bump, {"N(0, 1)": (bump, 0.5 + 0 * x)}),
+        "trained_discriminators": plots.trained_discriminators(x, bump, bump, 0.5 + 0 * x,
+                                                               {"D": 0.5 + 0 * x}),
+        "optimal_value_curve": plots.optimal_value_curve(x, -np.log(4) + 0 * x),
+        "disjoint_supports": plots.disjoint_supports(x, np.log(2) + 0 * x, x + 4),
+        "generator_costs": plots.generator_costs(np.linspace(1e-3, 1 - 1e-3, 50)),
+        "gradient_vs_distance": plots.gradient_vs_distance(x + 4, bump, x + 4,
+                                                           {"theta": [1.0], "sat": [0.1], "non": [1.0]}),
+        "mode_seeking": plots.mode_seeking(x, bump, {"p_g": bump}, x, {"a": x**2, "b": 1 + x**2}),
+        "critic_vs_jsd": plots.critic_vs_jsd({"w1": mus, "estimate_over_slope": [0, 0.4, 0.8, 1.5],
+                                              "jsd_exact": [0, 0.1, 0.2, 0.3],
+                                              "jsd_estimate": [0, 0.1, 0.2, 0.3]}),
+        "conditional_ring": plots.conditional_ring(centres.repeat(3, axis=0), np.arange(24) // 3, centres),
+    }
+    for name, fig in figures.items():
+        for ax in fig.axes:
+            assert ax.get_ylabel(), f"{name}: a y axis without a label"
+            # a twin axis (twinx) shares the x axis, and its label, with its partner
+            x_labels = [a.get_xlabel() for a in ax.get_shared_x_axes().get_siblings(ax)]
+            assert ax.get_xlabel() or any(x_labels), f"{name}: an x axis without a label"
+    # the ring's snapshots: the covered and missed modes are drawn differently
+    report = {"modes_covered": 1, "mode_shares": [1.0] + [0.0] * 7}
+    snapshot = {"step": 10, "samples": centres[:1].repeat(5, axis=0), "report": report}
+    fig = plots.ring_samples([snapshot], centres)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() and ax.get_xlabel()
+    filled = [c for c in ax.collections if len(c.get_offsets()) and c.get_facecolor().size
+              and c.get_facecolor()[0][3] > 0 and len(c.get_offsets()) == 1]
+    assert len(filled) >= 1  # the one covered mode is a filled disc
