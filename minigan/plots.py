@@ -468,3 +468,45 @@ def conditional_ring(samples: np.ndarray, labels: np.ndarray, centres: np.ndarra
     ax.set_ylabel("y")
     ax.set_title(title or "asked for mode j (colour) -> lands in ring j", fontsize=9)
     return fig
+
+
+# ------------------------------------------------------------------------------ animation
+def game_animation(snapshots_by_loss: dict, p_data, interval_ms: int = 300):
+    """The 1-D game over training as a matplotlib animation, one row per loss: p_data (black,
+    dotted), the generator's histogram (green) and D(x) (blue, dashed) at every snapshot.
+    ``snapshots_by_loss`` maps a loss to one run's ``snapshots`` (as figure1_panels); all runs
+    must have the same number of snapshots. Show it with ``HTML(anim.to_jshtml())`` (frames
+    embedded as PNG, played by JavaScript, no server needed); figure1_panels is the static
+    version for renderers that do not run JavaScript."""
+    from matplotlib.animation import FuncAnimation
+
+    losses = list(snapshots_by_loss)
+    frames = min(len(s) for s in snapshots_by_loss.values())
+    fig = Figure(figsize=(6.4, 1.9 * len(losses) + 0.3), dpi=72, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(losses), 1, sharex=True, squeeze=False)[:, 0])
+    artists = []
+    for ax, loss in zip(axes, losses, strict=True):
+        first = snapshots_by_loss[loss][0]
+        x = first["x"]
+        ax.plot(x, p_data(x), "k:", lw=2, label="p_data")
+        (hist,) = ax.step(x, first["p_g"], where="mid", color="tab:green", lw=1.2, label="p_g (samples)")
+        (d_line,) = ax.plot(x, first["D"], "--", color="tab:blue", lw=1.5, label="D(x)")
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("density / D(x)")
+        title = ax.set_title("", fontsize=9)
+        artists.append((loss, hist, d_line, title))
+    axes[-1].set_xlabel("x")
+    axes[0].legend(fontsize=7, loc="upper right")
+
+    def draw(i):
+        changed = []
+        for loss, hist, d_line, title in artists:
+            snap = snapshots_by_loss[loss][i]
+            hist.set_ydata(snap["p_g"])
+            d_line.set_ydata(snap["D"])
+            title.set_text(f"{loss.replace('_', '-')}, iteration {snap['step']}")
+            changed += [hist, d_line, title]
+        return changed
+
+    draw(0)
+    return FuncAnimation(fig, draw, frames=frames, interval=interval_ms, blit=False)
