@@ -108,15 +108,16 @@ def generator_costs(d: np.ndarray, maximum_likelihood: bool = True) -> Figure:
 
 
 # ------------------------------------------------------------------- notebooks 01 and 02
-def optimal_discriminators(x: np.ndarray, p_data: np.ndarray, generators: dict) -> Figure:
+def optimal_discriminators(x: np.ndarray, p_data: np.ndarray, generators: dict, dashed: str = "") -> Figure:
     """Left: p_data (a wide grey band, drawn first so no curve can hide it) and each
     generator's density; right: the optimal discriminator D* against each generator.
-    ``generators`` maps a name to (p_g(x), D*(x)); x is the grid, p_data its density on it."""
+    ``generators`` maps a name to (p_g(x), D*(x)); x is the grid, p_data its density on it.
+    The generator named ``dashed`` (e.g. one equal to p_data) is drawn dashed."""
     fig = Figure(figsize=(10, 3.4), layout="constrained")
     ax_p, ax_d = fig.subplots(1, 2)
     ax_p.plot(x, p_data, color="0.6", lw=6, alpha=0.5, label="p_data = N(0, 1)", zorder=1)
     for k, (name, (p_g, d_star)) in enumerate(generators.items()):
-        style = "--" if k == len(generators) - 1 else "-"
+        style = "--" if name == dashed else "-"
         ax_p.plot(x, p_g, style, color=f"C{k}", lw=1.5, label=f"p_g = {name}", zorder=2)
         ax_d.plot(x, d_star, style, color=f"C{k}", lw=1.5, label=f"against {name}")
     ax_p.set_title("densities", fontsize=10)
