@@ -75,26 +75,168 @@ def training_curves(runs_by_loss: dict, title: str = "") -> Figure:
     return fig
 
 
-def generator_costs(d: np.ndarray) -> Figure:
-    """The two generator costs and their derivatives w.r.t. the logit, against D(G(z)) (as
-    in Goodfellow's 2016 tutorial): log(1 - D) is flat where D(G(z)) ~ 0, -log D is steep."""
+def generator_costs(d: np.ndarray, maximum_likelihood: bool = True) -> Figure:
+    """The generator costs and the size of their derivatives w.r.t. the logit s, against
+    D(G(z)) (as in Goodfellow's 2016 tutorial): log(1 - D) is flat where D(G(z)) ~ 0, -log D
+    is steep there. With ``maximum_likelihood`` also Goodfellow's maximum-likelihood cost
+    -1/2 exp(s) = -1/2 D / (1 - D), flat at the left like the saturating one."""
     d = np.asarray(d)
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     ax_cost, ax_grad = fig.subplots(1, 2)
     ax_cost.plot(d, np.log1p(-d), color=LOSS_COLOURS["saturating"], label=LOSS_LABELS["saturating"])
     ax_cost.plot(d, -np.log(d), color=LOSS_COLOURS["non_saturating"],
                  label=LOSS_LABELS["non_saturating"])
-    ax_cost.set_xlabel("D(G(z))")
-    ax_cost.set_ylabel("generator cost")
-    ax_cost.legend(fontsize=8)
-    # d cost / d logit: saturating -D, non-saturating -(1 - D)
+    # d cost / d logit: saturating -D, non-saturating -(1 - D), maximum likelihood -1/2 D / (1 - D)
     ax_grad.plot(d, d, color=LOSS_COLOURS["saturating"], label="saturating: |dJ/ds| = D")
     ax_grad.plot(d, 1 - d, color=LOSS_COLOURS["non_saturating"],
                  label="non-saturating: |dJ/ds| = 1 - D")
+    if maximum_likelihood:
+        ratio = d / (1 - d)
+        ax_cost.plot(d, -0.5 * ratio, color="tab:green", ls="--",
+                     label="maximum likelihood: min -½ D/(1 - D)")
+        ax_grad.plot(d, 0.5 * ratio, color="tab:green", ls="--",
+                     label="maximum likelihood: |dJ/ds| = ½ D/(1 - D)")
+        ax_cost.set_ylim(-6, 7)
+    ax_cost.set_xlabel("D(G(z))")
+    ax_cost.set_ylabel("generator cost J")
+    ax_cost.legend(fontsize=8, loc="upper center")
     ax_grad.set_yscale("log")
     ax_grad.set_xlabel("D(G(z))")
-    ax_grad.set_ylabel("|d cost / d logit|")
+    ax_grad.set_ylabel("|dJ/ds|, s the logit of D(G(z))")
+    ax_grad.legend(fontsize=8, loc="lower center")
+    return fig
+
+
+# ------------------------------------------------------------------- notebooks 01 and 02
+def optimal_discriminators(x: np.ndarray, p_data: np.ndarray, generators: dict, dashed: str = "") -> Figure:
+    """Left: p_data (a wide grey band, drawn first so no curve can hide it) and each
+    generator's density; right: the optimal discriminator D* against each generator.
+    ``generators`` maps a name to (p_g(x), D*(x)); x is the grid, p_data its density on it.
+    The generator named ``dashed`` (e.g. one equal to p_data) is drawn dashed."""
+    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    ax_p, ax_d = fig.subplots(1, 2)
+    ax_p.plot(x, p_data, color="0.6", lw=6, alpha=0.5, label="p_data = N(0, 1)", zorder=1)
+    for k, (name, (p_g, d_star)) in enumerate(generators.items()):
+        style = "--" if name == dashed else "-"
+        ax_p.plot(x, p_g, style, color=f"C{k}", lw=1.5, label=f"p_g = {name}", zorder=2)
+        ax_d.plot(x, d_star, style, color=f"C{k}", lw=1.5, label=f"against {name}")
+    ax_p.set_title("densities", fontsize=10)
+    ax_p.set_ylabel("density")
+    ax_d.set_title("optimal discriminators", fontsize=10)
+    ax_d.set_ylabel("D*(x)")
+    ax_d.set_ylim(-0.02, 1.02)
+    for ax in (ax_p, ax_d):
+        ax.set_xlabel("x")
+        ax.legend(fontsize=7)
+    return fig
+
+
+def trained_discriminators(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d_star: np.ndarray,
+                           trained: dict, fitted: tuple[float, float] = (-3.0, 3.0)) -> Figure:
+    """Left: p_data, p_g, the analytic D* and each trained D (``trained`` maps a label to D(x));
+    right: |D - D*| on a log scale over the same x. The shaded band is where the training
+    samples pin D down (``fitted``)."""
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    ax, ax_err = fig.subplots(1, 2)
+    ax.plot(x, p_data, "k:", lw=2, label="p_data")
+    ax.plot(x, p_g, color="tab:green", label="p_g")
+    ax.plot(x, d_star, "k", lw=3, alpha=0.3, label="D* (analytic)")
+    for (label, d), style in zip(trained.items(), ("--", "-."), strict=False):
+        ax.plot(x, d, style, label=label)
+        ax_err.plot(x, np.maximum(np.abs(d - d_star), 1e-12), style, label=label)
+    for a in (ax, ax_err):
+        a.axvspan(*fitted, color="grey", alpha=0.08, lw=0)
+        a.set_xlabel("x")
+    ax.set_ylabel("density / D(x)")
+    ax.set_title("trained discriminators against D*", fontsize=10)
+    ax.legend(fontsize=7, loc="center left")
+    ax_err.set_yscale("log")
+    ax_err.set_ylabel("|D(x) - D*(x)|")
+    ax_err.set_title(f"error (shaded: [{fitted[0]:g}, {fitted[1]:g}], where the checks apply)", fontsize=10)
+    ax_err.legend(fontsize=7)
+    return fig
+
+
+def optimal_value_curve(means: np.ndarray, c_of_g: np.ndarray) -> Figure:
+    """C(G) = V(G, D*) for p_g = N(mu, 1) against p_data = N(0, 1), with its bounds -log 4 and 0."""
+    fig = Figure(figsize=(6, 3.4), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(means, c_of_g, label="C(G) = V(G, D*), p_g = N(μ, 1)")
+    ax.axhline(-np.log(4), color="grey", ls=":", label="-log 4 (p_g = p_data)")
+    ax.axhline(0.0, color="grey", ls="--", label="0 (JSD = log 2)")
+    ax.set_xlabel("mean μ of the generator")
+    ax.set_ylabel("C(G) (nats)")
+    ax.legend(fontsize=8, loc="center right")
+    return fig
+
+
+def disjoint_supports(shifts: np.ndarray, jsd: np.ndarray, mean_gap: np.ndarray) -> Figure:
+    """JSD(p_data || p_g) in nats (left axis) and the distance between the means in units of
+    x (right axis, its own scale) as the generator U(2 + t, 3 + t) moves away from U(0, 1)."""
+    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    ax = fig.subplots()
+    ax.plot(shifts, jsd, "o-", color="tab:blue", label="JSD(p_data || p_g)")
+    ax.axhline(np.log(2), color="grey", ls=":", lw=1)
+    ax.set_ylim(0, 0.8)
+    ax.set_xlabel("shift t of the generator U(2 + t, 3 + t)")
+    ax.set_ylabel("JSD (nats)", color="tab:blue")
+    gap = ax.twinx()
+    gap.plot(shifts, mean_gap, "s--", color="tab:orange", label="mean of p_g - mean of p_data")
+    gap.set_ylim(0, 1.1 * float(np.max(mean_gap)))
+    gap.set_ylabel("difference of the means (units of x)", color="tab:orange")
+    lines = ax.get_lines()[:1] + gap.get_lines()
+    ax.legend(lines, [line.get_label() for line in lines], fontsize=8, loc="lower right")
+    return fig
+
+
+# ------------------------------------------------------------------------- notebook 03
+def gradient_vs_distance(theta: np.ndarray, sat: np.ndarray, non: np.ndarray, points: dict) -> Figure:
+    """The generator's gradient against D*_theta for p_g = N(theta, 1), p_data = N(0, 1):
+    left, both gradients (log scale) with the bound theta exp(-theta^2 / 8) and the central
+    differences at a few points (``points``: {"theta", "sat", "non"} lists); right, their ratio."""
+    fig = Figure(figsize=(10, 3.6), layout="constrained")
+    ax_grad, ax_ratio = fig.subplots(1, 2)
+    ax_grad.semilogy(theta, sat, color=LOSS_COLOURS["saturating"], label="saturating")
+    ax_grad.semilogy(theta, non, color=LOSS_COLOURS["non_saturating"], label="non-saturating")
+    ax_grad.semilogy(theta, theta * np.exp(-theta**2 / 8), "k--", lw=1,
+                     label=r"bound $\theta\, e^{-\theta^2/8}$")
+    ax_grad.plot(points["theta"], points["sat"], "o", mfc="none", color=LOSS_COLOURS["saturating"],
+                 label="central differences")
+    ax_grad.plot(points["theta"], points["non"], "o", mfc="none", color=LOSS_COLOURS["non_saturating"])
+    ax_grad.set_xlabel(r"generator mean $\theta$ (data at 0)")
+    ax_grad.set_ylabel(r"$dJ/d\theta$ against $D^*_\theta$")
+    ax_grad.set_ylim(1e-6, 20)
     ax_grad.legend(fontsize=8)
+    ax_ratio.semilogy(theta, non / sat, color="k")
+    ax_ratio.axhline(10, color="grey", ls=":", lw=1)
+    ax_ratio.set_xlabel(r"generator mean $\theta$")
+    ax_ratio.set_ylabel("non-saturating / saturating")
+    return fig
+
+
+def mode_seeking(x: np.ndarray, p_data: np.ndarray, generators: dict, mus: np.ndarray,
+                 objectives: dict) -> Figure:
+    """Left: a two-mode p_data and a few single-Gaussian generators (``generators``: label ->
+    density on x); right: each objective (``objectives``: label -> values over ``mus``) against
+    the generator's mean, its minima marked. Legends sit outside the curves."""
+    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    ax_density, ax_objective = fig.subplots(1, 2, width_ratios=(1, 1.45))
+    ax_density.plot(x, p_data, "k:", lw=2, label="p_data")
+    for k, (label, p_g) in enumerate(generators.items()):
+        ax_density.plot(x, p_g, color=("tab:green", "tab:orange", "tab:purple")[k % 3], label=label)
+    ax_density.set_xlabel("x")
+    ax_density.set_ylabel("density")
+    ax_density.set_ylim(0, 1.3 * max(float(np.max(p)) for p in [p_data, *generators.values()]))
+    ax_density.legend(fontsize=8, loc="upper center", ncol=3, frameon=False)
+    for label, values in objectives.items():
+        values = np.asarray(values)
+        line, = ax_objective.plot(mus, values, label=label)
+        lowest = np.isclose(values, values.min(), rtol=1e-9, atol=1e-12)  # both minima of a symmetric curve
+        ax_objective.plot(np.asarray(mus)[lowest], values[lowest], "o", color=line.get_color(), ms=5)
+    ax_objective.set_xlabel("μ, the mean of p_g")
+    ax_objective.set_ylabel("objective (nats); dots: minima")
+    ax_objective.set_ylim(-0.2, 5)
+    ax_objective.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig
 
 
@@ -174,9 +316,13 @@ def save_gif(frames: list[np.ndarray], path, seconds_per_frame: float = 0.4) -> 
 
 
 # ------------------------------------------------------------------------------ 2-D ring
-def ring_samples(snapshots, centres: np.ndarray, title: str = "", max_columns: int = 6) -> Figure:
-    """Scatter plots of generated 2-D samples over training, the mode centres marked (black
-    crosses). ``snapshots`` is one run's list of dicts with "step", "samples" (n, 2) and
+def ring_samples(snapshots, centres: np.ndarray, title: str = "", max_columns: int = 6,
+                 min_share: float = 0.25) -> Figure:
+    """Scatter plots of generated 2-D samples over training. Each mode is a circle around its
+    centre: filled green when the snapshot's report counts it as covered (at least
+    ``min_share`` of its fair share 1/K of the samples, as metrics.ring_report), empty red
+    when it is missed, so a collapse shows at a glance as a ring of red circles.
+    ``snapshots`` is one run's list of dicts with "step", "samples" (n, 2) and
     optionally "report" (its modes_covered goes in the panel title), or a dict mapping a row
     label (e.g. "pack 1") to such a list, drawn as one row each. At most ``max_columns``
     snapshots per row, evenly spaced and always including the last."""
@@ -206,16 +352,29 @@ def ring_samples(snapshots, centres: np.ndarray, title: str = "", max_columns: i
                 continue
             snap = snaps[col]
             x = np.asarray(snap["samples"])
-            ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.4, color="tab:green", lw=0)
-            ax.scatter(centres[:, 0], centres[:, 1], marker="x", s=25, color="black", lw=1)
+            if "report" in snap:
+                shares = np.asarray(snap["report"]["mode_shares"])
+                covered = shares >= min_share / len(centres)
+                ax.scatter(centres[covered, 0], centres[covered, 1], s=160, color="tab:green", alpha=0.3,
+                           lw=0, zorder=1)
+                ax.scatter(centres[~covered, 0], centres[~covered, 1], s=160, facecolor="none",
+                           edgecolor="tab:red", lw=1.2, zorder=1)
+            else:
+                ax.scatter(centres[:, 0], centres[:, 1], s=160, facecolor="none", edgecolor="grey",
+                           lw=1, zorder=1)
+            ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.5, color="black", lw=0, zorder=2)
             text = f"iteration {snap['step']}"
             if "report" in snap:
-                text += f"\n{snap['report']['modes_covered']} of {len(centres)} modes"
+                text += f"\n{snap['report']['modes_covered']} of {len(centres)} modes covered"
             ax.set_title(text, fontsize=8)
         if label:
-            axes[row, 0].set_ylabel(label, fontsize=9)
+            axes[row, 0].set_ylabel(f"{label}\ny", fontsize=9)
+        else:
+            axes[row, 0].set_ylabel("y", fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("x", fontsize=8)
     if title:
-        fig.suptitle(title, fontsize=10)
+        fig.suptitle(title + "  (green disc: mode covered, red circle: missed)", fontsize=10)
     return fig
 
 
@@ -264,24 +423,25 @@ def mode_histogram(coverage_by_label: dict, title: str = "") -> Figure:
 # ------------------------------------------------------------------------------ WGAN, cGAN
 def critic_vs_jsd(summary: dict, title: str = "") -> Figure:
     """What the two discriminators measure as p_g = N(mu, 1) moves away from p_data = N(0, 1):
-    left, the clipped WGAN critic's estimate against W1 = |mu| with its least-squares line;
-    right, the GAN discriminator's log 2 + V/2 and the exact JSD, which flatten at log 2.
+    left, the clipped WGAN critic's estimate divided by its largest slope K, against
+    W1 = |mu| itself, which bounds it from above (Kantorovich-Rubinstein); right, the GAN
+    discriminator's log 2 + V/2 and the exact JSD, which flatten at log 2.
     ``summary`` is experiments.wgan_1d.summarise's dict."""
     w1 = np.asarray(summary["w1"], dtype=np.float64)
     fig = Figure(figsize=(10, 3.6), layout="constrained")
     left, right = fig.subplots(1, 2)
-    left.plot(w1, summary["critic_estimate"], "o", color="tab:purple", label="critic's estimate")
-    left.plot(w1, summary["slope"] * w1 + summary["intercept"], color="tab:purple", lw=1, alpha=0.6,
-              label=f"line fit, Pearson r = {summary['pearson_r']:.3f}")
-    left.set_xlabel("W1(p_data, p_g) = |mu|")
-    left.set_ylabel("mean f(x) - mean f(G(z))")
-    left.set_title("WGAN critic (weights clipped): keeps growing", fontsize=10)
+    left.plot(w1, w1, color="grey", lw=1, ls="--", label="W1 = |μ| (the upper bound)")
+    left.plot(w1, summary["estimate_over_slope"], "o-", color="tab:purple",
+              label="critic: (mean f(x) - mean f(G(z))) / K")
+    left.set_xlabel("W1(p_data, p_g) = |μ|")
+    left.set_ylabel("estimate / K (units of x)")
+    left.set_title("WGAN critic (weights clipped): a lower bound that keeps growing", fontsize=10)
     left.legend(fontsize=8)
     right.plot(w1, summary["jsd_exact"], color="black", lw=1.5, label="exact JSD (quadrature)")
     right.plot(w1, summary["jsd_estimate"], "o", color="tab:blue", label="trained D: log 2 + V/2")
     right.axhline(np.log(2), color="grey", ls=":", lw=1, label="log 2")
-    right.set_xlabel("|mu|")
-    right.set_ylabel("nats")
+    right.set_xlabel("|μ|")
+    right.set_ylabel("JSD (nats)")
     right.set_title("GAN discriminator (JSD): saturates at log 2", fontsize=10)
     right.legend(fontsize=8)
     if title:
@@ -297,14 +457,17 @@ def conditional_ring(samples: np.ndarray, labels: np.ndarray, centres: np.ndarra
     colours = [f"C{j % 10}" for j in range(len(centres))]
     for j, centre in enumerate(centres):
         x = samples[labels == j]
-        ax.scatter(x[:, 0], x[:, 1], s=4, alpha=0.5, color=colours[j], lw=0)
-        ax.scatter(*centre, marker="x", s=60, color=colours[j], lw=2)
+        # the centre as an empty ring behind the samples, so the samples stay visible
+        ax.scatter(*centre, s=260, facecolor="none", edgecolor=colours[j], lw=1, alpha=0.7, zorder=1)
+        ax.scatter(x[:, 0], x[:, 1], s=4, alpha=0.5, color=colours[j], lw=0, zorder=2)
         ax.annotate(str(j), 1.2 * centre, ha="center", va="center", fontsize=9, color=colours[j])
     reach = 1.35 * np.abs(centres).max()
     ax.set_xlim(-reach, reach)
     ax.set_ylim(-reach, reach)
     ax.set_aspect("equal")
-    ax.set_title(title or "asked for mode j (colour) -> lands at centre j", fontsize=9)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title or "asked for mode j (colour) -> lands in ring j", fontsize=9)
     return fig
 
 
@@ -381,3 +544,45 @@ def translation_grid(rows: list[tuple[str, np.ndarray]], title: str = "") -> Fig
     if title:
         fig.suptitle(title, fontsize=10)
     return fig
+
+
+# ------------------------------------------------------------------------------ animation
+def game_animation(snapshots_by_loss: dict, p_data, interval_ms: int = 300):
+    """The 1-D game over training as a matplotlib animation, one row per loss: p_data (black,
+    dotted), the generator's histogram (green) and D(x) (blue, dashed) at every snapshot.
+    ``snapshots_by_loss`` maps a loss to one run's ``snapshots`` (as figure1_panels); all runs
+    must have the same number of snapshots. Show it with ``HTML(anim.to_jshtml())`` (frames
+    embedded as PNG, played by JavaScript, no server needed); figure1_panels is the static
+    version for renderers that do not run JavaScript."""
+    from matplotlib.animation import FuncAnimation
+
+    losses = list(snapshots_by_loss)
+    frames = min(len(s) for s in snapshots_by_loss.values())
+    fig = Figure(figsize=(6.4, 1.9 * len(losses) + 0.3), dpi=72, layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(losses), 1, sharex=True, squeeze=False)[:, 0])
+    artists = []
+    for ax, loss in zip(axes, losses, strict=True):
+        first = snapshots_by_loss[loss][0]
+        x = first["x"]
+        ax.plot(x, p_data(x), "k:", lw=2, label="p_data")
+        (hist,) = ax.step(x, first["p_g"], where="mid", color="tab:green", lw=1.2, label="p_g (samples)")
+        (d_line,) = ax.plot(x, first["D"], "--", color="tab:blue", lw=1.5, label="D(x)")
+        ax.set_ylim(0, 1.05)
+        ax.set_ylabel("density / D(x)")
+        title = ax.set_title("", fontsize=9)
+        artists.append((loss, hist, d_line, title))
+    axes[-1].set_xlabel("x")
+    axes[0].legend(fontsize=7, loc="upper right")
+
+    def draw(i):
+        changed = []
+        for loss, hist, d_line, title in artists:
+            snap = snapshots_by_loss[loss][i]
+            hist.set_ydata(snap["p_g"])
+            d_line.set_ydata(snap["D"])
+            title.set_text(f"{loss.replace('_', '-')}, iteration {snap['step']}")
+            changed += [hist, d_line, title]
+        return changed
+
+    draw(0)
+    return FuncAnimation(fig, draw, frames=frames, interval=interval_ms, blit=False)

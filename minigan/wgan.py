@@ -16,9 +16,9 @@ The constraint. Nothing in a plain network keeps f 1-Lipschitz. The paper's reme
 every critic update, clip every weight (and bias) into [-c, c]. The set of such networks is
 compact, so all of them are K-Lipschitz for one K that depends on c and the architecture
 (for a Dense-LeakyReLU stack, at most the product over layers of fan_in * c). Scaling a
-1-Lipschitz function by K scales the supremum by K, so the best clipped critic estimates
-K * W1 - up to that unknown constant, and to how well the clipped family can approach K
-times the optimal f. A constant factor does not change the direction of the generator's
+1-Lipschitz function by K scales the supremum by K, so a clipped critic's estimate is at
+most K * W1 (estimate / K is a lower bound on W1), reaching it only as far as the clipped
+family can approach K times the optimal f. A constant factor does not change the direction of the generator's
 gradient, only its scale, and RMSProp divides the scale out anyway.
 
 The two losses, both minimised, both means over a batch of n (so gradients carry 1/n):
@@ -26,7 +26,7 @@ The two losses, both minimised, both means over a batch of n (so gradients carry
     critic:     L_C = mean_i f(G(z_i)) - mean_i f(x_i)     dL_C/df(x_i) = -1/n, dL_C/df(G(z_i)) = +1/n
     generator:  L_G = -mean_i f(G(z_i))                    dL_G/df(G(z_i)) = -1/n
 
--L_C is the critic's current estimate of K * W1 on that batch (recorded as "w_estimate").
+-L_C is the critic's current estimate, at most K * W1, on that batch (recorded as "w_estimate").
 The critic returns raw scores, no sigmoid: there are no probabilities here.
 
 Paper defaults (Algorithm 1): RMSProp with lr = 5e-5 for both networks, c = 0.01,
