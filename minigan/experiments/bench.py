@@ -20,6 +20,7 @@ warm one (the JIT cost), and the teaching matmul against BLAS at 1024 x 1024 x 1
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -85,9 +86,16 @@ def _median_ms(times) -> float:
 
 
 def time_contender(model: str, batch: int, contender: str, iterations: int, warmup: int,
-                   threads: int) -> dict:
-    """Time one contender in *this* process: {"times": [...], "products": n, "check": ...}."""
+                   threads: int, blas_threads: str | int | None = None) -> dict:
+    """Time one contender in *this* process: {"times": [...], "products": n, "check": ...}.
+
+    ``blas_threads``: None leaves BLAS alone; "auto" or a number applies that
+    minigan.kernels.threads.ThreadPolicy first (as the training commands do)."""
     check, n_products = None, None
+    if blas_threads is not None:
+        from ..kernels.threads import ThreadPolicy
+
+        ThreadPolicy(blas_threads).start()
     if contender == "pytorch":
         from . import torch_reference
 
@@ -155,6 +163,54 @@ def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
     return result
 
 
+@contextlib.contextmanager
+def competing_process(max_seconds: float = 900.0):
+    """Another program that keeps one core busy (a Python busy loop) while the block runs:
+    the loaded machine a user's laptop is. It stops by itself after ``max_seconds`` at most."""
+    code = f"import time\nend = time.monotonic() + {max_seconds}\nwhile time.monotonic() < end:\n    pass"
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.3)  # let it start spinning before anything is measured
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+THREAD_POLICIES = ("all", 1, "auto")
+
+
+def load_comparison(model: str, batch: int, iterations: int = 9, warmup: int = 3) -> dict:
+    """minigan's default backend on an idle machine and with a competing busy process, for
+    each BLAS thread policy: every core (BLAS's own default), one thread, and "auto" (the
+    policy the training commands use, minigan.kernels.threads). Each in a fresh process."""
+    cores = os.cpu_count() or 1
+    ms = {}
+    for policy in THREAD_POLICIES:
+        setting = cores if policy == "all" else policy
+        call = f"time_contender({model!r}, {batch}, 'numba', {iterations}, {warmup}, {cores}, {setting!r})"
+        idle = _median_ms(_in_fresh_process(call)["times"])
+        with competing_process():
+            loaded = _median_ms(_in_fresh_process(call)["times"])
+        ms[str(policy)] = {"idle": idle, "loaded": loaded}
+    best_idle = min(v["idle"] for v in ms.values())
+    return {"model": model, "batch": batch, "cores": cores, "iterations": iterations,
+            "median_ms": ms,
+            "loaded_over_idle": {k: v["loaded"] / v["idle"] for k, v in ms.items()},
+            "loaded_over_best_idle": {k: v["loaded"] / best_idle for k, v in ms.items()}}
+
+
+def format_load(result: dict) -> str:
+    lines = [f"{result['model']} GAN, batch {result['batch']}, minigan numba, with and without another "
+             f"process keeping one of {result['cores']} cores busy (median of {result['iterations']})",
+             f"  {'BLAS threads':<16}{'idle ms':>9}{'loaded ms':>11}{'loaded/idle':>13}{'/ best idle':>13}"]
+    for policy, t in result["median_ms"].items():
+        label = {"all": f"{result['cores']} (all cores)", "1": "1", "auto": "auto (minigan)"}[policy]
+        lines.append(f"  {label:<16}{t['idle']:>9.2f}{t['loaded']:>11.2f}"
+                     f"{result['loaded_over_idle'][policy]:>13.2f}{result['loaded_over_best_idle'][policy]:>13.2f}")
+    return "\n".join(lines)
+
+
 def _check_same_losses(trainer: GANTrainer, torch_gan) -> dict:
     """Both frameworks, same weights, same data and noise: the same D and G losses?"""
     from ..losses import bce_with_logits
@@ -219,7 +275,7 @@ def matmul_speed(n: int = 1024, repeats: int = 5) -> dict:
 
 
 def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: bool = True,
-        progress=None) -> dict:
+        progress=None, load: bool = False) -> dict:
     for m in models:
         if m not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {m!r}")
@@ -243,6 +299,13 @@ def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: boo
     if progress:
         progress("teaching matmul vs BLAS")
     report["matmul"] = matmul_speed(256 if quick else 1024, 3 if quick else 5)
+    if load:
+        report["load"] = []
+        for m in models:
+            for b in batches:
+                if progress:
+                    progress(f"{m} GAN, batch {b}: idle and with a competing busy process")
+                report["load"].append(load_comparison(m, b, iterations, warmup))
     if not quick:
         if progress:
             progress("JIT cost (fresh processes, empty and warm Numba cache)")
@@ -272,6 +335,8 @@ def format_report(report: dict) -> str:
     mm = report["matmul"]
     lines.append(f"teaching matmul {mm['n']}^3 float32: {mm['gflops']['teaching']:.1f} GFLOP/s, "
                  f"BLAS {mm['gflops']['blas']:.1f} GFLOP/s ({mm['teaching_fraction_of_blas']:.0%} of BLAS)")
+    for result in report.get("load", []):
+        lines += ["", format_load(result)]
     if "jit" in report:
         j = report["jit"]
         lines.append(f"first iteration in a fresh process: {j['empty_cache_s']:.2f} s with an empty "
