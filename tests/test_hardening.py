@@ -245,7 +245,7 @@ def test_resume_refuses_another_out_and_fewer_epochs(trained, capsys, tmp_path):
     assert main([*resume, "--out", str(trained)]) == 0
 
 
-@pytest.mark.parametrize("flag, value", [("--lr-g", "1e-3"), ("--batch-size", "32"), ("--loss", "saturating"),
+@pytest.mark.parametrize("flag, value", [("--lr-g", "1e-3"), ("--batch-size", "32"),
                                          ("--train-images", "64"), ("--average", "0"), ("--d-dropout", "0.1"),
                                          ("--data-dir", "x"), ("--resume", "x"), ("--epochs", "2")])
 def test_ring_refuses_mnist_flags(flag, value, capsys, tmp_path):
@@ -253,6 +253,15 @@ def test_ring_refuses_mnist_flags(flag, value, capsys, tmp_path):
 
     assert main(["train", "ring", flag, value, "--out", str(tmp_path / "ring")]) == 2
     assert f"{flag}: not used by the ring" in one_line_error(capsys)
+    assert not (tmp_path / "ring").exists()
+
+
+def test_ring_refuses_an_mnist_loss(capsys, tmp_path):
+    """The ring takes --loss, but only its own objectives: an MNIST-only loss is one line."""
+    from minigan.cli import main
+
+    assert main(["train", "ring", "--loss", "saturating", "--out", str(tmp_path / "ring")]) == 2
+    assert "--loss for the ring must be one of vanilla," in one_line_error(capsys)
     assert not (tmp_path / "ring").exists()
 
 
@@ -388,8 +397,8 @@ def test_sample_refuses_a_suffix_it_would_not_write(capsys, tmp_path):
 def test_evaluate_n_is_bounded_by_the_held_out_images(capsys):
     from minigan.cli import main
 
-    assert main(["evaluate", "--calibrate", "--n", "3000"]) == 2
-    assert "--n must be at most the 2,000 held-out images the samples are compared with, got 3,000" \
+    assert main(["evaluate", "--calibrate", "--n", "10001"]) == 2
+    assert "--n must be at most the 10,000 test images the samples are compared with, got 10,001" \
         in one_line_error(capsys)
 
 
@@ -419,8 +428,8 @@ def test_stale_temp_files_of_killed_writes_are_cleaned_on_the_next_write(tmp_pat
 # ------------------------------------------------------------------------------ other flags
 @pytest.mark.parametrize("args, message", [
     (["train", "mnist-mlp", "--seed", "-1"], "seed (--seed) must be a non-negative integer, got -1"),
-    (["train", "mnist-mlp", "--train-images", "9000"],
-     "train_images (--train-images) must be at most the 8,000 training images, got 9,000"),
+    (["train", "mnist-mlp", "--train-images", "60001"],
+     "train_images (--train-images) must be at most the 60,000 training images, got 60,001"),
     (["sample", "missing.npz", "--n", "100000000"], "--n must be an integer from 1 to 10,000, got 100000000"),
 ])
 def test_other_bad_values_are_one_line(args, message, capsys, tmp_path):
