@@ -105,6 +105,15 @@ def clip_weights(model: Sequential, c: float) -> int:
     return changed
 
 
+
+def _check_critic_steps(n_critic, batch_size) -> None:
+    """The two counts both critic trainers take: one-line errors naming the argument."""
+    if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
+        raise ValueError(
+            f"n_critic (critic steps per iteration) must be a positive integer, got {n_critic!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+
 class WGANTrainer(GuardedTrainer):
     """Holds G, the critic, their optimizers and samplers, and runs WGAN's Algorithm 1 one
     iteration at a time:
@@ -133,11 +142,7 @@ class WGANTrainer(GuardedTrainer):
     def __init__(self, generator: Sequential, critic: Sequential, g_optimizer, c_optimizer,
                  sample_data: Callable, sample_noise: Callable, n_critic: int = 5, clip: float = 0.01,
                  batch_size: int = 64, rng: np.random.Generator | int = 0, guard: bool = True) -> None:
-        if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
-            raise ValueError(
-                f"n_critic (critic steps per iteration) must be a positive integer, got {n_critic!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        _check_critic_steps(n_critic, batch_size)
         if isinstance(clip, bool) or not isinstance(clip, (int, float, np.floating)) \
                 or not (math.isfinite(clip) and clip > 0):
             raise ValueError(
@@ -237,11 +242,7 @@ class WGANGPTrainer(WGANTrainer):
                  batch_size: int = 64, rng: np.random.Generator | int = 0, guard: bool = True) -> None:
         from .double_backward import _rules_for, _weight
 
-        if isinstance(n_critic, bool) or not isinstance(n_critic, (int, np.integer)) or n_critic < 1:
-            raise ValueError(
-                f"n_critic (critic steps per iteration) must be a positive integer, got {n_critic!r}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        _check_critic_steps(n_critic, batch_size)
         self.lam = _weight(lam, "lam (the gradient-penalty weight lambda)", "WGANGPTrainer")
         _rules_for(critic, "WGANGPTrainer: the gradient penalty")
         self.G, self.critic = generator, critic
