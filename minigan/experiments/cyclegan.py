@@ -82,9 +82,7 @@ class CycleGANRun(ImageRun):
 
     def __init__(self, config: CycleGANConfig):
         self.config = c = config.validate()
-        images, _ = load_mnist("train", c.data_dir)
-        if c.train_images:
-            images = images[: c.train_images]
+        images = self.training_images(c)
         half = len(images) // 2
         if half < c.batch_size:
             raise ValueError(f"batch_size ({c.batch_size}) is larger than the {half} images of each "

@@ -84,6 +84,14 @@ class ImageRun:
     """Subclasses set FORMAT and KIND, build ``self.models`` (name -> Sequential) in
     ``__init__`` and call ``_setup``, and implement ``step(batch_index)`` -> dict of numbers."""
 
+    @staticmethod
+    def training_images(config):
+        """The training images the run uses: the first ``train_images`` (0: all) of the split."""
+        from ..data import load_mnist
+
+        images, _ = load_mnist("train", config.data_dir)
+        return images[: config.train_images] if config.train_images else images
+
     FORMAT = ""
     KIND = ""
     CONFIG = None  # the config dataclass

@@ -80,9 +80,7 @@ class Pix2PixRun(ImageRun):
 
     def __init__(self, config: Pix2PixConfig):
         self.config = c = config.validate()
-        images, _ = load_mnist("train", c.data_dir)
-        if c.train_images:
-            images = images[: c.train_images]
+        images = self.training_images(c)
         if len(images) < c.batch_size:
             raise ValueError(f"batch_size ({c.batch_size}) is larger than the {len(images)} training images")
         self.truth, self.inputs = images, make_input(c.task, images)
