@@ -24,9 +24,15 @@ demo: $(VENV)/.installed-run
 
 # One run of the suite on the reference layers; the fast kernels are covered by explicit
 # reference-vs-fast tests (tests/test_kernels.py) and by the commands' own tests, which run them.
+# One pytest worker per core (pytest-xdist), each with one BLAS thread: two workers that each
+# start two BLAS threads on two cores make OpenBLAS spin against itself, many times slower.
+# tests/conftest.py keeps the tests that share a training run on one worker and hands out the
+# long ones first (--no-loadscope-reorder keeps that order).
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # Quick feedback while editing: everything but the tests marked slow (training runs, notebooks).
 test-fast: $(VENV)/.installed-dev

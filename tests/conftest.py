@@ -16,7 +16,15 @@ def rng():
 def private_cache(tmp_path_factory):
     """Tests never write to ~/.cache: MINIGAN_CACHE points at one folder for the whole session,
     so the quality classifier is trained once and shared by every test that needs it."""
-    folder = str(tmp_path_factory.mktemp("minigan-cache"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        # under pytest-xdist (`make test` runs one worker per core) the workers share one
+        # folder, so the classifier is trained once, not once per worker; the cache's files
+        # are written atomically, so two workers that both train it only duplicate work
+        folder = tmp_path_factory.getbasetemp().parent / "minigan-cache"
+        folder.mkdir(exist_ok=True)
+        folder = str(folder)
+    else:
+        folder = str(tmp_path_factory.mktemp("minigan-cache"))
     with mock.patch.dict(os.environ, {"MINIGAN_CACHE": folder}):
         yield folder
 
@@ -40,9 +48,26 @@ def standard_checks_once():
         yield
 
 
+def _shares_a_module_fixture(item) -> bool:
+    """Does the test use a module-scoped fixture (a training run shared by several tests)?"""
+    definitions = item._fixtureinfo.name2fixturedefs
+    return any(defs and defs[-1].scope == "module" for defs in definitions.values())
+
+
 def pytest_collection_modifyitems(items):
-    """Executing the notebooks is slow: mark those tests here (tests/test_notebooks.py is
-    another helper's file)."""
+    """Executing the notebooks is slow: mark those tests. For pytest-xdist (`make test` runs
+    one worker per core, `--dist loadgroup`): the tests sharing a module-scoped fixture go to
+    one worker together, so the fixture's training run is computed once, and the long items
+    (notebooks, shared runs) are handed out first, so that no worker is left with a long one
+    at the end while the other idles. Without xdist the marks do nothing and only the order
+    changes."""
+    def long_first(item):
+        notebook_run = item.path.name == "test_notebooks.py" and "runs_top_to_bottom" in item.name
+        return 0 if _shares_a_module_fixture(item) else 1 if notebook_run else 2
+
     for item in items:
         if item.path.name == "test_notebooks.py":
             item.add_marker(pytest.mark.slow)
+        if _shares_a_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=long_first)  # stable: each module's tests keep their order
