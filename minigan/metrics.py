@@ -152,7 +152,8 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
 
         |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a^1/2 S_b S_a^1/2)^1/2)
 
-    the 2-Wasserstein distance between N(mu_a, S_a) and N(mu_b, S_b). Symmetric square
+    the *squared* 2-Wasserstein distance W2^2 between N(mu_a, S_a) and N(mu_b, S_b) (so it
+    is in squared feature units: doubling every feature quadruples it). Symmetric square
     roots by eigendecomposition (the matrices are symmetric positive semi-definite)."""
     mu_a, mu_b = features_a.mean(axis=0), features_b.mean(axis=0)
     S_a, S_b = np.cov(features_a, rowvar=False), np.cov(features_b, rowvar=False)
