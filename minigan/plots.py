@@ -69,6 +69,9 @@ def training_curves(runs_by_loss: dict, title: str = "") -> Figure:
     ax_jsd.axhline(np.log(2), color="grey", lw=0.8, ls=":")
     for ax in (ax_grad, ax_dfake, ax_jsd):
         ax.set_xlabel("iteration")
+    ax_grad.set_ylabel("gradient norm (log scale)")
+    ax_dfake.set_ylabel("D(G(z))")
+    ax_jsd.set_ylabel("JSD (nats)")
     ax_jsd.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
@@ -524,11 +527,17 @@ def ring_objectives(rows: list[dict], title: str = "") -> Figure:
     ax_m.set_ylim(0, 8.4)
     ax_m.axhline(8, color="grey", lw=0.8, ls=":")
     ax_m.set_title("modes covered (of 8)", fontsize=10)
+    ax_m.set_ylabel("modes covered")
     ax_q.bar(x, [100 * r["high_quality_end"] for r in rows], color="tab:green")
     ax_q.set_ylim(0, 100)
     ax_q.set_title("high-quality samples (within 3 std of a mode), %", fontsize=10)
+    ax_q.set_ylabel("high-quality samples (%)")
     for ax in (ax_m, ax_q):
         ax.set_xticks(x, labels, rotation=40, ha="right", fontsize=8)
+        ax.set_xlabel("objective")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
 
 
 # ------------------------------------------------------------------------------ image to image
