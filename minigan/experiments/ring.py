@@ -261,11 +261,18 @@ def summarise(run: dict) -> dict:
     }
 
 
-def compare_packing(config: RingConfig | None = None, packs=(1, 2), seeds=(0,), progress=None) -> dict:
-    """Train one run per (pack, seed) from the same config otherwise. Returns
+def compare_packing(config: RingConfig | None = None, packs=(1, 2), seeds=(0,), progress=None,
+                    watch=None) -> dict:
+    """Train one run per (pack, seed) from the same config otherwise; ``watch``, if given, is
+    called as watch(pack, seed, step, G, D) at every snapshot of every run. Returns
     {"runs": {pack: [run, ...]}, "summary": {pack: [summary, ...]}}."""
     base = (config or RingConfig()).validate()
-    runs = {p: [train_ring(replace(base, pack=p, seed=s), progress) for s in seeds] for p in packs}
+
+    def watcher(p, s):
+        return None if watch is None else (lambda step, G, D: watch(p, s, step, G, D))
+
+    runs = {p: [train_ring(replace(base, pack=p, seed=s), progress, watcher(p, s)) for s in seeds]
+            for p in packs}
     return {"runs": runs, "summary": {p: [summarise(r) for r in rs] for p, rs in runs.items()}}
 
 
