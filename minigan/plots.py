@@ -564,7 +564,7 @@ def _draw_decision_view(ax, view: dict, centres: np.ndarray, arrow_scale: float)
                       vmin=0, vmax=1, interpolation="bilinear", aspect="equal")
     ax.scatter(centres[:, 0], centres[:, 1], s=120, facecolor="none", edgecolor="black", lw=1, zorder=2)
     x, arrows = np.asarray(view["samples"]), np.asarray(view["arrows"])
-    samples = ax.scatter(x[:, 0], x[:, 1], s=6, color="tab:purple", lw=0, zorder=3)
+    samples = ax.scatter(x[:, 0], x[:, 1], s=9, color="gold", edgecolor="black", lw=0.3, zorder=3)
     quiver = ax.quiver(x[:, 0], x[:, 1], arrows[:, 0], arrows[:, 1], color="black", angles="xy",
                        scale_units="xy", scale=arrow_scale, width=0.004, zorder=4)
     ax.set_xlabel("x1")
@@ -581,7 +581,7 @@ def _arrow_scale(views: list[dict], reach: float) -> float:
 def decision_map(view: dict, centres: np.ndarray, title: str = "") -> Figure:
     """The GAN Lab view of a 2-D GAN (experiments.ring.decision_view): D(x) as a heat map
     (green: D says real, pink: D says fake), the ring's modes as circles, the generator's
-    samples as purple dots and, on each, an arrow along the generator's gradient step (the
+    samples as yellow dots and, on each, an arrow along the generator's gradient step (the
     direction its next update moves that sample), drawn to one common scale."""
     centres = np.asarray(centres)
     fig = Figure(figsize=(5.6, 4.6), layout="constrained")
