@@ -152,10 +152,13 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
 
         |mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a^1/2 S_b S_a^1/2)^1/2)
 
-    the 2-Wasserstein distance between N(mu_a, S_a) and N(mu_b, S_b). Symmetric square
+    the *squared* 2-Wasserstein distance W2^2 between N(mu_a, S_a) and N(mu_b, S_b) (so it
+    is in squared feature units: doubling every feature quadruples it). Symmetric square
     roots by eigendecomposition (the matrices are symmetric positive semi-definite)."""
     mu_a, mu_b = features_a.mean(axis=0), features_b.mean(axis=0)
-    S_a, S_b = np.cov(features_a, rowvar=False), np.cov(features_b, rowvar=False)
+    # atleast_2d: one feature gives np.cov a 0-d variance
+    S_a = np.atleast_2d(np.cov(features_a, rowvar=False))
+    S_b = np.atleast_2d(np.cov(features_b, rowvar=False))
     root_a = _sqrt_psd(S_a)
     cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ S_b @ root_a), 0, None)).sum()
     return float(np.sum((mu_a - mu_b) ** 2) + np.trace(S_a) + np.trace(S_b) - 2 * cross)
@@ -212,11 +215,14 @@ def _load_cached_classifier(path, seed: int, data_dir):
 
 def get_classifier(seed: int = 0, data_dir=None, progress: bool = True, train_images: int = 0):
     """The quality classifier: from the cache (MINIGAN_CACHE, default ~/.cache/minigan) when a
-    verified one exists for this recipe and training data, else trained (with a progress bar
-    on stderr) and cached. Training is deterministic, so the cache only saves time; a
-    damaged cache, or one whose classifier fails the accuracy floor, is rebuilt (with a one-
-    line note on stderr). A freshly trained classifier below the floor is used but not cached."""
+    verified one exists for this recipe and training data, else the copy shipped in
+    data/checkpoints (the default classifier on the 60,000 training images, so that a fresh
+    clone does not spend minutes training it; verified the same way), else trained (with a
+    progress bar on stderr) and cached. Training is deterministic, so the cache only saves
+    time; a damaged cache, or one whose classifier fails the accuracy floor, is rebuilt (with a
+    one-line note on stderr). A freshly trained classifier below the floor is used but not cached."""
     import sys
+    from pathlib import Path
 
     from .data import load_mnist, sha256
     from .files import atomic_write_text
@@ -225,6 +231,11 @@ def get_classifier(seed: int = 0, data_dir=None, progress: bool = True, train_im
     model, why = _load_cached_classifier(path, seed, data_dir)
     if model is not None:
         return model
+    shipped = Path(__file__).resolve().parent.parent / "data" / "checkpoints" / path.name
+    if shipped.is_file():  # same name: same recipe, seed and training data
+        model, _ = _load_cached_classifier(shipped, seed, data_dir)
+        if model is not None:
+            return model
     if path.exists() or why != "not trained yet":
         print(f"minigan: rebuilding the quality classifier cache {path.name}: {why}", file=sys.stderr)
     model, score = train_classifier(seed, data_dir, progress, train_images)

@@ -69,6 +69,9 @@ def training_curves(runs_by_loss: dict, title: str = "") -> Figure:
     ax_jsd.axhline(np.log(2), color="grey", lw=0.8, ls=":")
     for ax in (ax_grad, ax_dfake, ax_jsd):
         ax.set_xlabel("iteration")
+    ax_grad.set_ylabel("gradient norm (log scale)")
+    ax_dfake.set_ylabel("D(G(z))")
+    ax_jsd.set_ylabel("JSD (nats)")
     ax_jsd.legend(fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
@@ -292,6 +295,8 @@ def gan_losses(history: dict, iterations_per_epoch: int, title: str = "") -> Fig
             ax.plot(x[window - 1:], smooth, color=colour, lw=2, label=key.replace("_", " "))
         ax.set_xlabel("epoch")
         ax.legend(fontsize=8)
+    ax_loss.set_ylabel("loss (nats)")
+    ax_d.set_ylabel("mean D output")
     ax_loss.set_title("losses", fontsize=10)
     ax_d.set_title("mean D(x) (real) and D(G(z)) (fake)", fontsize=10)
     ax_d.set_ylim(-0.02, 1.02)
@@ -522,11 +527,17 @@ def ring_objectives(rows: list[dict], title: str = "") -> Figure:
     ax_m.set_ylim(0, 8.4)
     ax_m.axhline(8, color="grey", lw=0.8, ls=":")
     ax_m.set_title("modes covered (of 8)", fontsize=10)
+    ax_m.set_ylabel("modes covered")
     ax_q.bar(x, [100 * r["high_quality_end"] for r in rows], color="tab:green")
     ax_q.set_ylim(0, 100)
     ax_q.set_title("high-quality samples (within 3 std of a mode), %", fontsize=10)
+    ax_q.set_ylabel("high-quality samples (%)")
     for ax in (ax_m, ax_q):
         ax.set_xticks(x, labels, rotation=40, ha="right", fontsize=8)
+        ax.set_xlabel("objective")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
 
 
 # ------------------------------------------------------------------------------ image to image
@@ -543,6 +554,88 @@ def translation_grid(rows: list[tuple[str, np.ndarray]], title: str = "") -> Fig
         ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     if title:
         fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def _draw_decision_view(ax, view: dict, centres: np.ndarray, arrow_scale: float):
+    """One GAN Lab panel on ``ax``; returns (image, samples, quiver) for an animation."""
+    xs, ys = np.asarray(view["xs"]), np.asarray(view["ys"])
+    image = ax.imshow(view["d"], origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]), cmap="PiYG",
+                      vmin=0, vmax=1, interpolation="bilinear", aspect="equal")
+    ax.scatter(centres[:, 0], centres[:, 1], s=120, facecolor="none", edgecolor="black", lw=1, zorder=2)
+    x, arrows = np.asarray(view["samples"]), np.asarray(view["arrows"])
+    samples = ax.scatter(x[:, 0], x[:, 1], s=9, color="gold", edgecolor="black", lw=0.3, zorder=3)
+    quiver = ax.quiver(x[:, 0], x[:, 1], arrows[:, 0], arrows[:, 1], color="black", angles="xy",
+                       scale_units="xy", scale=arrow_scale, width=0.004, zorder=4)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    return image, samples, quiver
+
+
+def _arrow_scale(views: list[dict], reach: float) -> float:
+    """One arrow scale for all frames: the longest arrow is a tenth of the plot's width."""
+    longest = max(float(np.max(np.linalg.norm(v["arrows"], axis=1), initial=0.0)) for v in views)
+    return max(longest, 1e-12) / (0.1 * reach)
+
+
+def decision_map(view: dict, centres: np.ndarray, title: str = "") -> Figure:
+    """The GAN Lab view of a 2-D GAN (experiments.ring.decision_view): D(x) as a heat map
+    (green: D says real, pink: D says fake), the ring's modes as circles, the generator's
+    samples as yellow dots and, on each, an arrow along the generator's gradient step (the
+    direction its next update moves that sample), drawn to one common scale."""
+    centres = np.asarray(centres)
+    fig = Figure(figsize=(5.6, 4.6), layout="constrained")
+    ax = fig.subplots()
+    reach = float(np.asarray(view["xs"])[-1] - np.asarray(view["xs"])[0])
+    image, _, _ = _draw_decision_view(ax, view, centres, _arrow_scale([view], reach))
+    fig.colorbar(image, ax=ax, label="D(x): probability that x is real")
+    ax.set_title(title or "D's decision map, and where the generator step moves its samples", fontsize=9)
+    return fig
+
+
+def decision_animation(views: list[dict], centres: np.ndarray, interval_ms: int = 250):
+    """The GAN Lab view over training, one frame per view (each a decision_view dict with a
+    "step"): a matplotlib animation; show it with ``HTML(anim.to_jshtml())``. decision_map of
+    the last view is the static version."""
+    from matplotlib.animation import FuncAnimation
+
+    centres = np.asarray(centres)
+    fig = Figure(figsize=(5.2, 4.4), dpi=72, layout="constrained")
+    ax = fig.subplots()
+    reach = float(np.asarray(views[0]["xs"])[-1] - np.asarray(views[0]["xs"])[0])
+    image, samples, quiver = _draw_decision_view(ax, views[0], centres, _arrow_scale(views, reach))
+    fig.colorbar(image, ax=ax, label="D(x)")
+    title = ax.set_title("", fontsize=9)
+
+    def draw(i):
+        view = views[i]
+        image.set_data(view["d"])
+        x = np.asarray(view["samples"])
+        samples.set_offsets(x)
+        quiver.set_offsets(x)
+        quiver.set_UVC(view["arrows"][:, 0], view["arrows"][:, 1])
+        title.set_text(f"iteration {view.get('step', i)}: D(x) and the generator's pull")
+        return image, samples, quiver, title
+
+    draw(0)
+    return FuncAnimation(fig, draw, frames=len(views), interval=interval_ms, blit=False)
+
+
+# ------------------------------------------------------------------------------ MNIST digits
+def digit_shares(results: dict, min_share: float = 0.05) -> Figure:
+    """Bar charts of the share of samples classified as each digit, one panel per generator
+    (``results``: name -> metrics.evaluate_images report), with the even share 1/10 (dotted)
+    and the share ``min_share`` that counts a digit as covered (dashed)."""
+    fig = Figure(figsize=(4.5 * len(results), 3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(results), sharey=True, squeeze=False)[0])
+    for ax, (name, r) in zip(axes, results.items(), strict=True):
+        ax.bar(range(10), r["digit_shares"], color="tab:blue")
+        ax.axhline(0.1, color="grey", ls=":", lw=1)
+        ax.axhline(min_share, color="tab:red", ls="--", lw=1)
+        ax.set_xticks(range(10))
+        ax.set_title(f"{name}: digits covered {r['digits_covered']}", fontsize=10)
+        ax.set_xlabel("predicted digit")
+        ax.set_ylabel("share of samples")
     return fig
 
 

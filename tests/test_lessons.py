@@ -1,4 +1,4 @@
-"""The lessons' checks can fail. Each notebook (01, 02, 03, 05) writes its checks once, as
+"""The lessons' checks can fail. Each notebook (01, 02, 03, 04, 05) writes its checks once, as
 functions in a code cell tagged "checks"; its exercises and its final assert cells call them.
 Here they are run in-process, without the notebooks' training: first on the instructor
 solutions (which must pass), then on planted wrong answers (which must fail). Also the
@@ -14,7 +14,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = {"01": "01_optimal_discriminator", "02": "02_value_function_and_jsd",
-           "03": "03_saturating_vs_non_saturating", "05": "05_failure_modes_and_fixes"}
+           "03": "03_saturating_vs_non_saturating", "04": "04_mnist_gans", "05": "05_failure_modes_and_fixes"}
 
 
 def _cells(stem):
@@ -200,6 +200,72 @@ def test_03_catches_a_wrong_mode_seeking_claim():
         ns["check_mode_seeking"]({k: float(mus[np.argmin(v)]) for k, v in between.items()}, between)
 
 
+# ------------------------------------------------------------- planted wrong answers: 04
+def _report(frechet, shares):
+    shares = np.asarray(shares, dtype=float)
+    return {"frechet_distance": frechet, "digit_shares": shares.tolist(),
+            "digits_covered": int(np.sum(shares >= 0.05))}
+
+
+def test_04_catches_a_generator_that_misses_digits_or_draws_worse_than_measured():
+    ns = lesson("04")
+    limits, min_share = ns["MAX_FRECHET"], ns["MIN_SHARE"]
+    assert min_share == 0.02 and set(limits) == {"MLP-GAN", "conv GAN"}
+    uneven = [0.03, 0.05, 0.2] + [0.72 / 7] * 7   # what the recipe's GANs look like: uneven, all there
+    ns["check_generators"]({name: _report(0.95 * limit, uneven) for name, limit in limits.items()},
+                           limits, min_share)
+    # all ten digits but one drawn once in a hundred samples
+    rare = [0.01] + [0.99 / 9] * 9
+    with pytest.raises(AssertionError, match=r"digits \[0\].*misses 1 digit"):
+        ns["check_generators"]({"MLP-GAN": _report(0.9 * limits["MLP-GAN"], rare)}, limits, min_share)
+    # good digits of seven kinds only: the old MIN_DIGITS = 7 let this through
+    seven = [1 / 7] * 7 + [0.0] * 3
+    with pytest.raises(AssertionError, match=r"digits \[7, 8, 9\].*misses 3 digit"):
+        ns["check_generators"]({"conv GAN": _report(0.9 * limits["conv GAN"], seven)}, limits, min_share)
+    # all digits, but a Frechet distance 1.5 times the limit (the old limit, 0.2 x the untrained
+    # generator's distance, was far above what the full runs reach)
+    with pytest.raises(AssertionError, match="Frechet distance"):
+        ns["check_generators"]({"MLP-GAN": _report(1.5 * limits["MLP-GAN"], uneven)}, limits, min_share)
+    with pytest.raises(AssertionError, match="won outright"):
+        ns["check_game"](0.05, 0.99, 0.01)
+    with pytest.raises(AssertionError, match="no longer tells"):
+        ns["check_game"](1.386, 0.5, 0.5)
+
+
+def test_04_catches_a_wrong_average_frechet_distance_and_digit_report():
+    ns = lesson("04")
+    with pytest.raises(AssertionError, match="first update"):          # no warm-up
+        ns["check_weight_average"](lambda a, w, t, decay: decay * a + (1 - decay) * w)
+    with pytest.raises(AssertionError, match="after update"):          # the warm-up one step late
+        ns["check_weight_average"](lambda a, w, t, decay: (lambda d: d * a + (1 - d) * w)(
+            min(decay, (1 + max(t - 1, 0)) / (10 + max(t - 1, 0)))))
+    frechet = ns["metrics"].frechet_distance
+    with pytest.raises(AssertionError, match="one dimension"):         # W2, not its square
+        ns["check_frechet"](lambda a, b: math.sqrt(max(frechet(a, b), 0.0)))
+
+    def commuting(a, b):  # tr(S_a^1/2 S_b^1/2): right only when the covariances commute
+        def root(S):
+            w, V = np.linalg.eigh(np.atleast_2d(S))
+            return (V * np.sqrt(np.clip(w, 0, None))) @ V.T
+        S_a, S_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))
+        return float(np.sum((a.mean(0) - b.mean(0)) ** 2) + np.trace(S_a + S_b - 2 * root(S_a) @ root(S_b)))
+
+    with pytest.raises(AssertionError, match="metrics.frechet_distance"):
+        ns["check_frechet"](commuting)
+
+    def strict(logits, min_share):       # "more than 5%" instead of "at least 5%"
+        shares = np.bincount(np.argmax(logits, axis=1), minlength=10) / len(logits)
+        return shares, int(np.sum(shares > min_share))
+
+    def any_sample(logits, min_share):   # a digit drawn once counts as covered
+        shares = np.bincount(np.argmax(logits, axis=1), minlength=10) / len(logits)
+        return shares, int(np.sum(shares > 0))
+
+    for wrong in (strict, any_sample):
+        with pytest.raises(AssertionError, match="digits 0-5"):
+            ns["check_digit_report"](wrong)
+
+
 # ------------------------------------------------------------- planted wrong answers: 05
 # the measured estimate / K of the clipped critic (experiments.wgan_1d, both the short and the
 # full configuration give these to 3 digits)
@@ -275,6 +341,15 @@ def test_every_axis_of_the_lessons_figures_is_labelled():
                                               "jsd_exact": [0, 0.1, 0.2, 0.3],
                                               "jsd_estimate": [0, 0.1, 0.2, 0.3]}),
         "conditional_ring": plots.conditional_ring(centres.repeat(3, axis=0), np.arange(24) // 3, centres),
+        "gan_losses": plots.gan_losses({k: np.linspace(0.1, 1, 20) for k in ("d_loss", "g_loss", "d_real",
+                                                                            "d_fake")}, 10),
+        "digit_shares": plots.digit_shares({g: {"digit_shares": [0.1] * 10, "digits_covered": 10}
+                                            for g in ("MLP-GAN", "conv GAN")}),
+        "ring_objectives": plots.ring_objectives([{"loss": "vanilla", "pack": p, "modes_covered_end": 4.0,
+                                                   "high_quality_end": 0.5} for p in (1, 2)]),
+        "training_curves": plots.training_curves({"saturating": [{
+            "history": {"g_grad_norm": [1.0, 0.5], "d_fake": [0.4, 0.3]},
+            "evals": {"step": [1, 2], "jsd": [0.6, 0.5]}}]}),
     }
     for name, fig in figures.items():
         for ax in fig.axes:
@@ -291,3 +366,84 @@ def test_every_axis_of_the_lessons_figures_is_labelled():
     filled = [c for c in ax.collections if len(c.get_offsets()) and c.get_facecolor().size
               and c.get_facecolor()[0][3] > 0 and len(c.get_offsets()) == 1]
     assert len(filled) >= 1  # the one covered mode is a filled disc
+
+
+def test_the_gan_lab_view_draws_d_and_the_generators_pull_on_its_samples():
+    from matplotlib.quiver import Quiver
+
+    from minigan import plots
+    from minigan.experiments import ring
+    from minigan.models import toy_discriminator, toy_generator
+
+    G = toy_generator(2, 2, 8, seed=1, activation="leaky_relu")
+    D = toy_discriminator(2, 8, seed=2)
+    z = np.random.default_rng(0).standard_normal((12, 2))
+    view = ring.decision_view(G, D, z, extent=2.0, resolution=9)
+    x, arrows = view["samples"], view["arrows"]
+    # the map: sigmoid of D's logit, rows following ys
+    r, c = 2, 7
+    logit = D.predict(np.array([[view["xs"][c], view["ys"][r]]]))[0, 0]
+    assert abs(view["d"][r, c] - 1 / (1 + np.exp(-logit))) < 1e-12
+
+    # the arrows: -d softplus(-s(x)) / dx, the non-saturating generator's step, by central differences
+    def loss(p):
+        return float(np.logaddexp(0.0, -D.predict(p[None])[0, 0]))
+
+    h = 1e-6
+    numeric = np.array([[-(loss(p + h * e) - loss(p - h * e)) / (2 * h) for e in np.eye(2)] for p in x])
+    assert np.max(np.abs(numeric - arrows)) <= 1e-7 * np.max(np.abs(arrows))
+    assert all(not np.any(layer.grads[k]) for layer in D.layers for k in layer.grads)  # left clean
+
+    centres = np.array([[np.cos(a), np.sin(a)] for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)]) * 2
+    fig = plots.decision_map(view, centres)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel() and "D(x)" in fig.axes[1].get_ylabel()
+    quivers = [a for a in ax.collections if isinstance(a, Quiver)]
+    assert len(quivers) == 1
+    q = quivers[0]
+    assert np.allclose(np.column_stack([q.X, q.Y]), x) and np.allclose(np.column_stack([q.U, q.V]), arrows)
+    assert ax.images and ax.images[0].get_array().shape == (9, 9)
+    with pytest.raises(ValueError, match="input shape"):
+        ring.decision_view(G, toy_discriminator(4, 8, seed=2), np.zeros((3, 2)))
+
+
+def test_the_gan_lab_animation_moves_the_samples():
+    from matplotlib.quiver import Quiver
+
+    from minigan import plots
+
+    rng = np.random.default_rng(0)
+    grid = np.linspace(-2, 2, 5)
+    views = [{"step": s, "xs": grid, "ys": grid, "d": rng.uniform(size=(5, 5)),
+              "samples": rng.standard_normal((6, 2)), "arrows": rng.standard_normal((6, 2))}
+             for s in (0, 100)]
+    anim = plots.decision_animation(views, np.zeros((8, 2)))
+    anim._func(1)  # draw the second frame
+    ax = anim._fig.axes[0]
+    q = next(a for a in ax.collections if isinstance(a, Quiver))
+    assert np.allclose(q.get_offsets(), views[1]["samples"]) and "iteration 100" in ax.get_title()
+    html = anim.to_jshtml()  # what the notebook embeds: both frames, played by JavaScript
+    assert html.count("frames[1]") == 1 and "frames[2]" not in html
+
+
+@pytest.mark.parametrize("key", sorted(LESSONS))
+def test_the_lessons_release_with_the_course_tooling(key):
+    from minigan.course.release import release_notebook
+
+    nb = json.loads((NOTEBOOKS / f"{LESSONS[key]}.ipynb").read_text())
+    student = release_notebook(nb, LESSONS[key])
+    text = "\n".join(_source(c) for c in student["cells"])
+    assert "### BEGIN SOLUTION" not in text and "raise NotImplementedError()" in text
+    graded = [_source(c) for c in student["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+    assert graded == [_source(c) for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade")]
+
+
+def test_the_ring_runs_call_the_camera_at_every_snapshot():
+    from minigan.experiments import ring
+
+    small = ring.RingConfig(steps=4, snapshot_every=2, g_hidden=4, d_hidden=4, batch_size=8, eval_samples=16,
+                            plot_samples=8)
+    seen = []
+    ring.compare_packing(small, packs=(1, 2), seeds=(0, 3),
+                         watch=lambda pack, seed, step, G, D: seen.append((pack, seed, step, D.input_shape)))
+    assert seen == [(p, s, step, (2 * p,)) for p in (1, 2) for s in (0, 3) for step in (0, 2, 4)]

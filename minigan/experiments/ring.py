@@ -173,9 +173,10 @@ def build_trainer(c: RingConfig, G, D, sample_data, sample_noise):
     return ObjectiveGANTrainer(G, D, g_opt, d_opt, sample_data, sample_noise, loss, **common)
 
 
-def train_ring(config: RingConfig | None = None, progress=None) -> dict:
+def train_ring(config: RingConfig | None = None, progress=None, watch=None) -> dict:
     """Train one GAN on the ring. ``progress``, if given, has an ``update(n)`` method (a tqdm
-    bar) called once per iteration.
+    bar) called once per iteration; ``watch``, if given, is called as watch(step, G, D) at
+    every snapshot (e.g. to record ``decision_view``s for an animation).
 
     Returns {"config", "centres" (K, 2), "snapshots": [{"step", "samples" (plot_samples, 2),
     "report"}], "coverage": {"step" (S,), "modes_covered" (S,), "high_quality" (S,),
@@ -195,6 +196,8 @@ def train_ring(config: RingConfig | None = None, progress=None) -> dict:
         x = G.predict(eval_z, training=True)
         report = ring_report(x, centres, c.std, c.min_share)
         snapshots.append({"step": step, "samples": x[:c.plot_samples].copy(), "report": report})
+        if watch is not None:
+            watch(step, G, D)
 
     start = time.perf_counter()
     record(0)
@@ -258,11 +261,18 @@ def summarise(run: dict) -> dict:
     }
 
 
-def compare_packing(config: RingConfig | None = None, packs=(1, 2), seeds=(0,), progress=None) -> dict:
-    """Train one run per (pack, seed) from the same config otherwise. Returns
+def compare_packing(config: RingConfig | None = None, packs=(1, 2), seeds=(0,), progress=None,
+                    watch=None) -> dict:
+    """Train one run per (pack, seed) from the same config otherwise; ``watch``, if given, is
+    called as watch(pack, seed, step, G, D) at every snapshot of every run. Returns
     {"runs": {pack: [run, ...]}, "summary": {pack: [summary, ...]}}."""
     base = (config or RingConfig()).validate()
-    runs = {p: [train_ring(replace(base, pack=p, seed=s), progress) for s in seeds] for p in packs}
+
+    def watcher(p, s):
+        return None if watch is None else (lambda step, G, D: watch(p, s, step, G, D))
+
+    runs = {p: [train_ring(replace(base, pack=p, seed=s), progress, watcher(p, s)) for s in seeds]
+            for p in packs}
     return {"runs": runs, "summary": {p: [summarise(r) for r in rs] for p, rs in runs.items()}}
 
 
@@ -281,3 +291,26 @@ def format_summary(rows: list[dict]) -> str:
 
 def config_dict(config: RingConfig) -> dict:
     return asdict(config)
+
+
+def decision_view(G, D, z: np.ndarray, extent: float = 2.6, resolution: int = 61) -> dict:
+    """What GAN Lab draws: D's decision map and the generator's pull on its samples.
+
+    D(x) = sigmoid(D's logit s(x)) on a resolution x resolution grid over [-extent, extent]^2,
+    the samples x_i = G(z_i), and at each the direction the non-saturating generator step
+    moves it: -dL_G/dx_i with L_G = softplus(-s(x_i)), i.e. sigmoid(-s(x_i)) * grad s(x_i)
+    (uphill on D's logit, weighted by how surely D rejects the sample). For a D that judges
+    one 2-D point at a time (pack 1). Returns {"xs", "ys" (resolution,), "d" (resolution,
+    resolution; rows follow ys), "samples" (n, 2), "arrows" (n, 2)}."""
+    if D.input_shape != (2,):
+        raise ValueError(f"D must judge one 2-D point (input shape (2,)), got {D.input_shape}")
+    xs = ys = np.linspace(-extent, extent, resolution)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    d = 1.0 / (1.0 + np.exp(-np.clip(D.predict(grid)[:, 0], -500, 500)))
+    samples = G.predict(z)
+    s = D.forward(samples, training=False)[:, 0]
+    pull = 1.0 / (1.0 + np.exp(np.clip(s, -500, 500)))  # sigmoid(-s) = -dL_G/ds
+    arrows = D.backward(pull[:, None].astype(samples.dtype))  # sigmoid(-s) * ds/dx
+    D.zero_grad()  # the backward filled D's gradients; this view must not leave them behind
+    return {"xs": xs, "ys": ys, "d": d.reshape(resolution, resolution), "samples": samples,
+            "arrows": np.asarray(arrows)}
