@@ -26,13 +26,14 @@ demo: $(VENV)/.installed-run
 # reference-vs-fast tests (tests/test_kernels.py) and by the commands' own tests, which run them.
 # One pytest worker per core (pytest-xdist), each with one BLAS thread: two workers that each
 # start two BLAS threads on two cores make OpenBLAS spin against itself, many times slower.
-# tests/conftest.py keeps the tests that share a training run on one worker and hands out the
-# long ones first (--no-loadscope-reorder keeps that order).
+# --dist loadfile keeps each test file on one worker, so a module's shared training run is
+# computed once; tests/conftest.py puts the files with long items first (kept by
+# --no-loadscope-reorder). (loadgroup would be finer, but with pytest 9 it did not group.)
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
-	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	  $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Quick feedback while editing: everything but the tests marked slow (training runs, notebooks).
 test-fast: $(VENV)/.installed-dev

@@ -56,11 +56,10 @@ def _shares_a_module_fixture(item) -> bool:
 
 def pytest_collection_modifyitems(items):
     """Executing the notebooks is slow: mark those tests. For pytest-xdist (`make test` runs
-    one worker per core, `--dist loadgroup`): the tests sharing a module-scoped fixture go to
-    one worker together, so the fixture's training run is computed once, and the long items
-    (notebooks, shared runs) are handed out first, so that no worker is left with a long one
-    at the end while the other idles. Without xdist the marks do nothing and only the order
-    changes."""
+    one worker per core with `--dist loadfile`, so a module-scoped training run is computed
+    once, on the worker that gets its file): the files with long items (shared training
+    runs, then the notebooks) come first, so that no worker is left with a long file at the
+    end while the other idles. Without xdist only the order changes."""
     def long_first(item):
         notebook_run = item.path.name == "test_notebooks.py" and "runs_top_to_bottom" in item.name
         return 0 if _shares_a_module_fixture(item) else 1 if notebook_run else 2
@@ -68,6 +67,4 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.path.name == "test_notebooks.py":
             item.add_marker(pytest.mark.slow)
-        if _shares_a_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
     items.sort(key=long_first)  # stable: each module's tests keep their order
