@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "mnist"
+# small trained networks shipped for the lessons (data/README.md lists each with its SHA-256)
+CHECKPOINT_DIR = SHIPPED_DIR.parent / "checkpoints"
 # SHA-256 of each shipped .gz file, and of its decompressed IDX content. The two training
 # files were recompressed (their .gz bytes differ from the original distribution's, their
 # IDX content does not), so a copy is accepted when either checksum matches.

@@ -222,16 +222,15 @@ def get_classifier(seed: int = 0, data_dir=None, progress: bool = True, train_im
     time; a damaged cache, or one whose classifier fails the accuracy floor, is rebuilt (with a
     one-line note on stderr). A freshly trained classifier below the floor is used but not cached."""
     import sys
-    from pathlib import Path
 
-    from .data import load_mnist, sha256
+    from .data import CHECKPOINT_DIR, load_mnist, sha256
     from .files import atomic_write_text
 
     path = classifier_cache_path(seed, data_dir, train_images)
     model, why = _load_cached_classifier(path, seed, data_dir)
     if model is not None:
         return model
-    shipped = Path(__file__).resolve().parent.parent / "data" / "checkpoints" / path.name
+    shipped = CHECKPOINT_DIR / path.name
     if shipped.is_file():  # same name: same recipe, seed and training data
         model, _ = _load_cached_classifier(shipped, seed, data_dir)
         if model is not None:

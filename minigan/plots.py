@@ -627,7 +627,7 @@ def digit_shares(results: dict, min_share: float = 0.05) -> Figure:
     (``results``: name -> metrics.evaluate_images report), with the even share 1/10 (dotted)
     and the share ``min_share`` that counts a digit as covered (dashed)."""
     fig = Figure(figsize=(4.5 * len(results), 3), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(1, len(results), sharey=True, squeeze=False)[0])
+    axes = fig.subplots(1, len(results), sharey=True, squeeze=False)[0]
     for ax, (name, r) in zip(axes, results.items(), strict=True):
         ax.bar(range(10), r["digit_shares"], color="tab:blue")
         ax.axhline(0.1, color="grey", ls=":", lw=1)

@@ -27,12 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from ..conditional import with_label
-from ..data import sha256
+from ..data import CHECKPOINT_DIR, sha256
 from ..files import atomic_save_npz, load_npz
 from .mnist import CONDITIONAL, DATA_PROTOCOL, MODELS, N_CLASSES, PAPER_MODELS, MnistRun, TrainConfig
 
 FORMAT = "minigan-pretrained-generator-1"
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent.parent / "data" / "checkpoints"
 
 # The notebooks' full-mode settings (seed 0, the 60,000 training images). Epoch counts are
 # kept small so that each file trains in minutes on one core (data/README.md).

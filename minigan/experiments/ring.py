@@ -35,6 +35,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from ..data import Ring
+from ..functions import sigmoid
 from ..metrics import RING_MIN_SHARE, ring_report
 from ..models import ring_benchmark_discriminator, ring_benchmark_generator, toy_discriminator, toy_generator
 from ..optim import Adam, RMSProp
@@ -306,10 +307,10 @@ def decision_view(G, D, z: np.ndarray, extent: float = 2.6, resolution: int = 61
         raise ValueError(f"D must judge one 2-D point (input shape (2,)), got {D.input_shape}")
     xs = ys = np.linspace(-extent, extent, resolution)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
-    d = 1.0 / (1.0 + np.exp(-np.clip(D.predict(grid)[:, 0], -500, 500)))
+    d = sigmoid(D.predict(grid)[:, 0])
     samples = G.predict(z)
     s = D.forward(samples, training=False)[:, 0]
-    pull = 1.0 / (1.0 + np.exp(np.clip(s, -500, 500)))  # sigmoid(-s) = -dL_G/ds
+    pull = sigmoid(-s)  # = -dL_G/ds
     arrows = D.backward(pull[:, None].astype(samples.dtype))  # sigmoid(-s) * ds/dx
     D.zero_grad()  # the backward filled D's gradients; this view must not leave them behind
     return {"xs": xs, "ys": ys, "d": d.reshape(resolution, resolution), "samples": samples,
