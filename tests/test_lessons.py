@@ -447,3 +447,14 @@ def test_the_ring_runs_call_the_camera_at_every_snapshot():
     ring.compare_packing(small, packs=(1, 2), seeds=(0, 3),
                          watch=lambda pack, seed, step, G, D: seen.append((pack, seed, step, D.input_shape)))
     assert seen == [(p, s, step, (2 * p,)) for p in (1, 2) for s in (0, 3) for step in (0, 2, 4)]
+
+
+def test_05_packing_check_accepts_the_measured_coverage_and_rejects_weaker_claims():
+    ns = lesson("05")
+    ns["check_packing"]([2.4, 2.8, 2.4], [4.0, 4.8, 3.8])                    # measured, short setting
+    with pytest.raises(AssertionError, match="on average"):                 # better, but by less than a mode
+        ns["check_packing"]([2.4, 2.8, 2.4], [3.2, 3.4, 3.0])
+    with pytest.raises(AssertionError, match="most seeds"):                 # one lucky seed carries the mean
+        ns["check_packing"]([3.0, 3.0, 3.0], [8.0, 2.8, 2.8])
+    with pytest.raises(AssertionError, match="three seeds"):
+        ns["check_packing"]([2.0], [6.0])

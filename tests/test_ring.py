@@ -6,7 +6,7 @@ import pytest
 
 from minigan import SGD, Adam
 from minigan.data import Ring
-from minigan.experiments.ring import RingConfig, quick_config, summarise, train_ring
+from minigan.experiments.ring import RingConfig, quick_config, train_ring
 from minigan.gan import GANTrainer
 from minigan.losses import bce_with_logits, generator_loss
 from minigan.metrics import ring_report
@@ -212,35 +212,24 @@ def test_config_rejects_bad_values():
         RingConfig(std=-0.02).validate()
 
 
-QUICK_SEEDS = (0, 1, 2)
+# PacGAN's claim itself (packed runs cover more modes than vanilla ones, over seeds 0-2 of the
+# quick config) is asserted by notebook 05 (its check_packing, with planted failures in
+# tests/test_lessons.py), which tests/test_notebooks.py runs on exactly that setting: training
+# those six runs here as well doubled the suite's longest item. These tests need one short run.
+SHORT = {"steps": 300, "snapshot_every": 50}  # 7 snapshots: more than a figure row shows
 
 
 @pytest.fixture(scope="module")
 def quick_runs():
-    """{pack: [run per seed]} on the quick config; the figure tests use seed 0."""
-    return {pack: [train_ring(quick_config(pack=pack, seed=s)) for s in QUICK_SEEDS] for pack in (1, 2)}
-
-
-@pytest.mark.slow
-def test_packing_covers_more_modes_than_a_vanilla_gan(quick_runs):
-    """Over several seeds, not one picked: packed runs cover more modes on average (by at
-    least one) and on a majority of the seeds. Coverage is the mean over the last snapshots
-    (summarise's modes_covered_end), as one snapshot of a hopping generator is noisy.
-    Measured: 2.4 / 2.8 / 2.4 modes vanilla against 4.0 / 4.8 / 3.8 packed."""
-    vanilla = [summarise(r) for r in quick_runs[1]]
-    packed = [summarise(r) for r in quick_runs[2]]
-    assert all(s["diverged"] is None for s in vanilla + packed)
-    v = np.array([s["modes_covered_end"] for s in vanilla])
-    p = np.array([s["modes_covered_end"] for s in packed])
-    assert p.mean() >= v.mean() + 1.0, (v, p)
-    assert np.sum(p > v) > len(QUICK_SEEDS) / 2, (v, p)
+    """{pack: [run of seed 0]} on the quick config, cut to 300 iterations."""
+    return {pack: [train_ring(quick_config(pack=pack, seed=0, **SHORT))] for pack in (1, 2)}
 
 
 @pytest.mark.slow
 def test_ring_runs_are_reproducible(quick_runs):
     """A fresh run repeats the first 100 iterations of the stored one exactly."""
-    again = train_ring(quick_config(pack=2, seed=QUICK_SEEDS[0], steps=100))
-    first = quick_runs[2][0]["snapshots"][1]  # iteration 100
+    again = train_ring(quick_config(pack=2, seed=0, **{**SHORT, "steps": 100}))
+    first = quick_runs[2][0]["snapshots"][2]  # iteration 100
     assert first["step"] == again["snapshots"][-1]["step"] == 100
     np.testing.assert_array_equal(first["samples"], again["snapshots"][-1]["samples"])
 
