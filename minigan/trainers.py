@@ -136,6 +136,10 @@ class ObjectiveGANTrainer(GANTrainer):
 
     def discriminator_step(self) -> tuple[float, float]:
         """One descent step on D's loss (plus its penalty). Returns (loss, mean D(x) or score)."""
+        if self.objective.d_loss is _bce_pair and self.penalty is None:
+            # the original GAN: GANTrainer's step computes the same numbers with each of the
+            # two cross-entropy terms evaluated once (below, every term is evaluated twice)
+            return super().discriminator_step()
         m = self.batch_size * self.pack
         self.d_opt.zero_grad()
         x = self.packed(self.sample_data(m, self.rng))

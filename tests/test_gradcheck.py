@@ -1,10 +1,16 @@
 """The gradient checker itself: it measures what it claims, it fails on a wrong backward,
 and the full report (every layer, the seed models, G's gradient through D) passes."""
 
+import json
+import math
+import re
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from minigan import gradcheck
+from minigan.cli import main
 from minigan.gradcheck import (
     check_generator_step,
     check_model,
@@ -111,3 +117,46 @@ def test_standard_report_passes_well_below_tolerance():
     for r in rows:
         assert r.passed and r.rel_error < 1e-8, (r.name, r.rel_error)
         assert r.checked > 0
+
+
+# ------------------------------------------------------------------ the command
+# here rather than in test_cli.py: under `make test` (pytest-xdist, one file per worker) the
+# report computed once by tests/conftest.py is then shared with the test above, not recomputed
+def test_gradcheck_json(capsys):
+    assert main(["gradcheck", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["all_passed"] is True and report["tolerance"] == 1e-7
+    assert len(report["rows"]) >= 20
+    for row in report["rows"]:
+        assert set(row) >= {"name", "rel_error", "passed", "tolerance", "checked_entries"}
+        assert row["passed"] and row["rel_error"] < 1e-7
+
+
+def test_gradcheck_table_and_failure_exit_code(capsys):
+    assert main(["gradcheck"]) == 0
+    out = capsys.readouterr().out
+    assert "rows pass" in out and "FAIL" not in out
+    assert_readme_block_matches("gradcheck", out)
+    # an impossible tolerance makes rows fail and the exit code non-zero
+    assert main(["gradcheck", "--tol", "1e-30"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def assert_readme_block_matches(command: str, out: str) -> None:
+    """The README's block for `minigan COMMAND` (docs/update_readme.py writes it) is that
+    command's output: every row and the summary line alike, except that the relative errors
+    (rounding noise, which moves with the BLAS and kernel backend) need only agree to within
+    a factor of 10."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    match = re.search(rf"<!-- output: {command} -->\n```\n(.*?)\n```", readme, re.S)
+    assert match, f"README.md has no block for `minigan {command}`"
+    number = re.compile(r"\d\.\d\de-\d\d")
+    shown, real = match[1].splitlines(), out.rstrip("\n").splitlines()
+    assert len(shown) == len(real), "README block and output differ in length: run docs/update_readme.py"
+    for a, b in zip(shown, real, strict=True):
+        assert number.sub("#", a) == number.sub("#", b), f"README: {a!r}\noutput: {b!r}"
+        for x, y in zip(number.findall(a), number.findall(b), strict=True):
+            if max(float(x), float(y)) < 1e-14:  # both at the level of exact agreement
+                continue
+            ratio = float(x) / float(y) if float(y) > 0 else math.inf
+            assert 0.1 <= ratio <= 10, f"README: {a!r}\noutput: {b!r}"
