@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from minigan import kernels
 from minigan.cli import main
 from minigan.experiments.gaussian_1d import CompareConfig, compare_losses, summarise
 from minigan.metrics import discrete_js_divergence, histogram_js_divergence
@@ -15,8 +16,10 @@ from minigan.theory import Gaussian
 
 @pytest.fixture(scope="module")
 def default_results():
-    """The command's default run (5 seeds x 2 losses x 2000 iterations, about 25 s)."""
-    results = compare_losses(CompareConfig(), progress=False)
+    """The command's default run (5 seeds x 2 losses x 2000 iterations), on the backend the
+    command uses: `minigan compare-losses` (and `make demo`) train with the Numba kernels."""
+    with kernels.backend("numba"):
+        results = compare_losses(CompareConfig(), progress=False)
     return results, summarise(results)
 
 

@@ -1,6 +1,8 @@
 """Quality measures for MNIST: the classifier, the Frechet distance, digit coverage, and the
 calibration table whose order gives the distance its meaning."""
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -13,16 +15,17 @@ SUBSET = 3000  # the tests' classifier trains on the first 3,000 training images
 
 
 @pytest.fixture(scope="module")
-def classifier(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MINIGAN_CACHE", str(tmp_path_factory.mktemp("cache")))
-        first = metrics.get_classifier(train_images=SUBSET, progress=False)   # trains and caches
-        path = metrics.classifier_cache_path(train_images=SUBSET)
-        assert path.is_file() and path.with_name(path.name + ".sha256").is_file()
-        second = metrics.get_classifier(train_images=SUBSET)                   # the verified cache
-        for a, b in zip(first.parameters(), second.parameters(), strict=True):
-            np.testing.assert_array_equal(a.value, b.value)
-        yield first
+def classifier():
+    # in the session's MINIGAN_CACHE (tests/conftest.py), which the notebooks' short runs and
+    # the train/evaluate tests share, so this classifier is trained once per session; training
+    # into an empty cache and rebuilding a damaged one are tested below on a tiny classifier
+    first = metrics.get_classifier(train_images=SUBSET, progress=False)   # trains and caches, or loads
+    path = metrics.classifier_cache_path(train_images=SUBSET)
+    assert path.is_file() and path.with_name(path.name + ".sha256").is_file()
+    second = metrics.get_classifier(train_images=SUBSET)                   # the verified cache
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        np.testing.assert_array_equal(a.value, b.value)
+    return first
 
 
 def test_classifier_on_a_subset_reaches_93_percent_on_the_test_split(classifier):
@@ -54,12 +57,28 @@ def test_calibration_rows_and_the_ordering_logic(classifier):
 TINY = 640  # ten batches: the cache tests train a rough classifier in a moment
 
 
+@pytest.fixture(scope="module")
+def tiny_trained(tmp_path_factory):
+    """The tiny classifier trained into an empty cache, once per module: (its cache file, model)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MINIGAN_CACHE", str(tmp_path_factory.mktemp("tiny-cache")))
+        mp.setattr(metrics, "CLASSIFIER_FLOOR", 0.5)  # the tiny classifier gets ~80%
+        model = metrics.get_classifier(train_images=TINY, progress=False)
+        path = metrics.classifier_cache_path(train_images=TINY)
+    assert path.is_file() and path.with_name(path.name + ".sha256").is_file()
+    return path, model
+
+
 @pytest.fixture
-def tiny_cache(tmp_path, monkeypatch):
+def tiny_cache(tiny_trained, tmp_path, monkeypatch):
+    """A private copy of that cache for each test to damage: (its path, the trained model)."""
+    source, model = tiny_trained
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-    monkeypatch.setattr(metrics, "CLASSIFIER_FLOOR", 0.5)  # the tiny classifier gets ~80%
-    model = metrics.get_classifier(train_images=TINY, progress=False)
-    return metrics.classifier_cache_path(train_images=TINY), model
+    monkeypatch.setattr(metrics, "CLASSIFIER_FLOOR", 0.5)
+    path = metrics.classifier_cache_path(train_images=TINY)
+    for suffix in ("", ".sha256"):
+        shutil.copyfile(source.with_name(source.name + suffix), path.with_name(path.name + suffix))
+    return path, model
 
 
 def same_weights(a, b):
