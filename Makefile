@@ -7,9 +7,10 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test test-fast lint notebooks clean
 
+# the pip that comes with Python 3.11 (23.x) installs editable pyproject packages; upgrading
+# it first only cost time
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .

@@ -663,5 +663,6 @@ def image_to_image_checks(seed: int = 0, max_entries: int = 12,
     rows.append(check_objective("CycleGAN G_AB, G_BA: LSGAN + cycle + identity",
                                 lambda: cyclegan_generator_step(G_AB, G_BA, D_A, D_B, a, b)[0]["g_loss"],
                                 {"G_AB": G_AB, "G_BA": G_BA}, seed,
-                                None if max_entries is None else max(1, max_entries // 3), tolerance=tolerance))
+                                None if max_entries is None else max(1, max_entries // 3),
+                                tolerance=tolerance))
     return rows

@@ -132,3 +132,14 @@ def test_command_errors(argv, message, capsys):
     assert main([*argv, "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_sample_grids_say_what_they_show():
+    from minigan.cli import _translation_title
+    from minigan.experiments.cyclegan import CycleGANConfig
+    from minigan.experiments.pix2pix import Pix2PixConfig
+
+    assert _translation_title(Pix2PixConfig(task="superres", gan=False)) == "pix2pix superres, L1 alone"
+    assert _translation_title(Pix2PixConfig(task="inpaint")) == "pix2pix inpaint, L1 + GAN"
+    assert _translation_title(CycleGANConfig()) == "CycleGAN, LSGAN + cycle + identity"
+    assert _translation_title(CycleGANConfig(cycle=False, identity_weight=0.0)) == "CycleGAN, LSGAN"

@@ -10,7 +10,7 @@ mass to the modes D currently under-rates, and the covered set keeps changing. W
 looks alike where a pack of real samples does not, so D can punish the lack of diversity
 itself and G is pushed to cover the ring.
 
-Measured at the defaults (4000 iterations, about 10 s a run on one core), seeds 0-5, modes
+Measured at the defaults (4000 iterations), seeds 0-5, modes
 covered averaged over the last 5 snapshots (iterations 3600-4000; one snapshot alone is
 noisy because covered sets change between snapshots):
 
