@@ -86,34 +86,14 @@ def test_generator_gradient_through_the_label_concatenation():
     assert np.abs(first.grad[4:]).max() > 0  # the label rows of G's first weight learn too
 
 
-def test_labels_control_where_the_samples_go_on_the_ring():
-    """A conditional GAN on the 8-Gaussian ring, the label being the mode: after a short
-    seeded run, samples asked for mode j land at centre j (chance would be 1/8)."""
-    from minigan.data import Ring
+def test_n_classes_must_be_at_least_two():
+    # what the labels do (samples asked for mode j land at centre j of the 8-Gaussian ring
+    # after 1,500 seeded steps) is asserted by notebook 05's section on the conditional GAN,
+    # which tests/test_notebooks.py runs on that setting (training it here as well only
+    # doubled the work)
     from minigan.models import toy_discriminator, toy_generator
-    from minigan.optim import Adam
-
-    ring = Ring()
-    centres = ring.centres
-
-    def sample_data(n, r):
-        modes = r.integers(0, 8, n)
-        return centres[modes] + ring.std * r.standard_normal((n, 2)), modes
-
-    def sample_noise(n, r):
-        return r.standard_normal((n, 2))
 
     G = toy_generator(noise_dim=2 + 8, out_dim=2, hidden=32, seed=1)
     D = toy_discriminator(in_dim=2 + 8, hidden=32, seed=2)
-    trainer = ConditionalGANTrainer(G, D, Adam(G.parameters(), 1e-3, (0.5, 0.999)),
-                                    Adam(D.parameters(), 1e-3, (0.5, 0.999)), sample_data, sample_noise,
-                                    batch_size=64, rng=3, n_classes=8)
-    for _ in range(1500):
-        trainer.step()
-    labels = np.arange(800) % 8
-    z = np.random.default_rng(4).standard_normal((800, 2))
-    x = G.predict(with_label(z, labels, 8))
-    nearest = np.argmin(((x[:, None, :] - centres[None]) ** 2).sum(axis=2), axis=1)
-    assert np.mean(nearest == labels) > 0.9
     with pytest.raises(ValueError, match="n_classes must be an integer >= 2"):
-        ConditionalGANTrainer(G, D, None, None, sample_data, sample_noise, n_classes=1)
+        ConditionalGANTrainer(G, D, None, None, lambda n, r: None, lambda n, r: None, n_classes=1)

@@ -15,7 +15,6 @@ from minigan.experiments.wgan_1d import (
     critic_estimates,
     jsd_signals,
     linear_fit,
-    summarise,
 )
 from minigan.gradcheck import input_farthest_from_kinks, numerical_gradient, rel_error, safe_step
 from minigan.models import toy_discriminator, toy_generator
@@ -256,38 +255,13 @@ def test_bad_trainer_arguments(kwargs, message):
 FAST = WGAN1DConfig(critic_steps=150, d_steps=400, eval_samples=10_000)
 
 
-@pytest.fixture(scope="module")
-def summary():
-    return summarise(DEFAULT_MUS, FAST)
-
-
-def test_the_critic_estimate_is_linear_in_w1(summary):
-    """W1(N(0, 1), N(mu, 1)) = |mu|; the clipped critic estimates K * W1."""
-    assert summary["pearson_r"] > 0.98
-    assert summary["slope"] > 0
-    assert np.all(np.diff(summary["critic_estimate"]) > 0)  # DEFAULT_MUS increase from 0
-    assert abs(summary["critic_estimate"][0]) < 0.05 * summary["critic_estimate"][-1]
-    # every critic ends up with the largest slope clipping allows (the same K for all mu > 0)
-    slopes = summary["critic_max_slope"][1:]
-    assert max(slopes) < 1.01 * min(slopes)
-
-
-def test_jsd_saturates_while_the_critic_keeps_growing(summary):
-    mus, jsd, exact = summary["mus"], summary["jsd_estimate"], summary["jsd_exact"]
-    est = summary["critic_estimate"]
-    i4, i6, i8 = mus.index(4.0), mus.index(6.0), mus.index(8.0)
-    log2 = math.log(2)
-    assert exact[i8] > log2 - 1e-3 and jsd[i8] > log2 - 0.01
-    assert jsd[i8] / jsd[i6] < 1.01  # flat: the signal no longer tells 6 from 8
-    assert est[i8] / est[i6] > 1.15 and est[i8] / est[i4] > 1.4  # still growing
-    # the discriminator's value tracks the exact JSD everywhere (it is a lower bound up to
-    # the sampling error of the fresh samples)
-    assert np.allclose(jsd, exact, atol=0.01)
-
-
-def test_critic_estimates_are_seeded(summary):
+# What the experiment shows (the clipped critic's estimate grows with W1 = |mu| while the
+# discriminator's JSD signal is flat beyond mu = 6; every critic reaches the same largest
+# slope K) is asserted by notebook 05's section 3 on exactly FAST, which tests/test_notebooks.py
+# runs: computing those eight critics here as well only doubled the work.
+def test_critic_estimates_are_seeded():
     # the i-th mu of a list always gets the same batches and the same evaluation samples
-    assert critic_estimates(DEFAULT_MUS[:2], FAST) == summary["critic_estimate"][:2]
+    assert critic_estimates(DEFAULT_MUS[:2], FAST) == critic_estimates(DEFAULT_MUS[:3], FAST)[:2]
 
 
 def test_experiment_rejects_bad_input():
