@@ -257,7 +257,7 @@ def _cmd_train_ring(args) -> int:
 # the MNIST training flags (argparse leaves each at None unless given; TrainConfig fills
 # the defaults); --seed first, as the ring takes it too
 _MNIST_FLAGS = ("seed", "batch_size", "lr_g", "lr_d", "lr_decay", "beta1", "beta2", "loss", "k",
-                "real_label", "d_dropout", "average", "train_images")
+                "real_label", "d_dropout", "average", "train_images", "blas_threads")
 MAX_PACK = 64
 MAX_SAMPLES = 10_000  # `sample` draws one grid image: 100 x 100 digits is already 3,000 pixels wide
 
@@ -307,7 +307,8 @@ def _cmd_train_i2i(args) -> int:
         ("--real-label", args.real_label is not None),
         ("--d-dropout", args.d_dropout is not None), ("--average", args.average is not None),
         ("--lr-decay", args.lr_decay is not None), ("--pack", args.pack is not None),
-        ("--steps", args.steps is not None), ("--compare", args.compare)) if value]
+        ("--steps", args.steps is not None), ("--compare", args.compare),
+        ("--blas-threads", args.blas_threads is not None)) if value]
     if unused:
         raise ValueError(f"{', '.join(unused)}: not used by minigan train {args.model}")
     module, Run = (pix2pix, pix2pix.Pix2PixRun) if pix else (cyclegan, cyclegan.CycleGANRun)
@@ -374,6 +375,27 @@ def _cmd_train_i2i(args) -> int:
         print(module.format_report(report))
         print(f"done in {seconds:.1f} s; checkpoint.npz, samples/ and results.json in {folder}/")
     return 0
+
+
+def _fix_blas_threads(config):
+    """One BLAS thread count for the whole run (minigan.kernels.threads says why): the count
+    recorded in ``config`` (a resumed run), else the one chosen now from the machine's load,
+    which is then recorded. A thread variable the user set (OPENBLAS_NUM_THREADS, ...) rules;
+    if it contradicts the recorded count, say that the resumed run will differ in the last
+    bits. Returns the policy, to be stopped when the command ends."""
+    from .kernels.threads import ThreadPolicy
+
+    recorded = config.blas_threads
+    policy = ThreadPolicy("auto" if recorded is None else recorded)
+    policy.start()
+    in_force = policy.count
+    if recorded is None:
+        config.blas_threads = in_force
+    elif in_force is not None and in_force != recorded:
+        print(f"note: this run was trained with {recorded} BLAS thread(s) and "
+              f"{policy.user_variable} gives {in_force}: from here on it will differ in the last bits "
+              "from a run that was never stopped", file=sys.stderr)
+    return policy
 
 
 def _cmd_train(args) -> int:
@@ -455,11 +477,12 @@ def _cmd_train(args) -> int:
 
     remaining = run.config.epochs - run.epoch
     start, bar = time.perf_counter(), None
+    policy = _fix_blas_threads(run.config)
     try:  # from the folder's creation on, so that a Ctrl-C at any point is handled below
         os.makedirs(os.path.join(folder, "samples"), exist_ok=True)
         print(f"training {run.config.model}: {len(run.images)} images, batch {run.config.batch_size}, "
               f"{run.iterations_per_epoch} iterations per epoch, epochs {run.epoch + 1}-{run.config.epochs}; "
-              f"output in {folder}/", flush=True)
+              f"{policy.describe()}; output in {folder}/", flush=True)
         bar = tqdm(total=max(remaining, 0) * run.iterations_per_epoch, unit="it", disable=args.no_progress,
                    desc=run.config.model)
         while run.epoch < run.config.epochs:
@@ -491,6 +514,8 @@ def _cmd_train(args) -> int:
                 f"the checkpoint of epoch {saved_epoch} in {folder} was kept")
         print(f"minigan train: {err}. {kept[0].upper()}{kept[1:]}", file=sys.stderr)
         return 1
+    finally:
+        policy.stop()
     bar.close()
     # this run's frames only: a grid written just before an interruption may lie beyond it
     frames = [os.path.join(folder, "samples", f"epoch_{e:03d}.png") for e in range(1, run.epoch + 1)]
@@ -766,6 +791,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "(0.999; 0: sample from the last iterate)")
     p.add_argument("--train-images", type=int, default=None,
                    help="use only the first N training images (0: all; for quick looks)")
+    p.add_argument("--blas-threads", type=int, default=None,
+                   help="BLAS threads for the whole run (default: all cores, one fewer per core "
+                        "that other programs keep busy; recorded, and reused by --resume)")
     p.add_argument("--data-dir", help="a folder with the four standard MNIST IDX files")
     p.add_argument("--out", help="output folder (default: a fresh folder under runs/)")
     p.add_argument("--resume", metavar="RUN",

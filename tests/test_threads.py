@@ -90,3 +90,46 @@ def test_load_meter_reads_this_machine():
         return
     busy, own, _ = reading
     assert busy > 0 and 0 < own <= busy + 1.0
+
+
+def test_train_fixes_the_thread_count_records_it_and_resume_reuses_it(tmp_path, monkeypatch, capsys):
+    """minigan train keeps one BLAS thread count for a whole run (OpenBLAS's sums change in
+    the last bits with it), writes it into the checkpoint, applies it again on --resume, and
+    gives BLAS back its own setting when the command ends."""
+    import json
+
+    import numpy as np
+    from threadpoolctl import threadpool_info
+
+    from minigan.cli import main
+
+    def blas_pools():
+        return {p["filepath"]: p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    for name in threads.USER_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    before = blas_pools()
+    out = tmp_path / "run"
+    quick = ["--train-images", "64", "--batch-size", "32", "--no-progress"]
+    first = ["train", "mnist-mlp", "--epochs", "1", "--blas-threads", "1", "--out", str(out)]
+    assert main([*first, *quick]) == 0
+    assert "BLAS threads: 1 of" in capsys.readouterr().out
+    assert {path: n for path, n in blas_pools().items() if path in before} == before  # given back
+
+    def recorded():
+        with np.load(out / "checkpoint.npz") as f:
+            return json.loads(str(f["meta"]))["config"]["blas_threads"]
+
+    assert recorded() == 1
+    assert main(["train", "mnist-mlp", "--resume", str(out), "--epochs", "2", "--no-progress"]) == 0
+    assert "BLAS threads: 1 of" in capsys.readouterr().out and recorded() == 1
+    # a user's own variable rules, with a note when it contradicts the recorded count
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert main(["train", "mnist-mlp", "--resume", str(out), "--epochs", "3", "--no-progress"]) == 0
+    assert "trained with 1 BLAS thread(s) and OPENBLAS_NUM_THREADS gives 2" in capsys.readouterr().err
+    # the count is a setting of the run: fixed at the start, refused with --resume
+    assert main(["train", "mnist-mlp", "--resume", str(out), "--blas-threads", "2"]) == 2
+    assert "--blas-threads" in capsys.readouterr().err
+    assert main(["train", "mnist-mlp", "--blas-threads", "0", "--out", str(tmp_path / "x"), *quick]) == 2
+    assert ("blas_threads (--blas-threads) must be a positive integer (or None: chosen from the load), "
+            "got 0") in capsys.readouterr().err

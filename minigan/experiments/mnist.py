@@ -105,6 +105,10 @@ class TrainConfig:
     average: float = 0.999        # decay of G's weight average, which draws the samples; 0: off
     lr_decay: float | None = None   # last fraction of the run over which both learning rates
     #                                 fall linearly to 0; 0: constant; None: the model's default
+    blas_threads: int | None = None  # BLAS threads of the whole run. `minigan train` fixes it at
+    #   a fresh start (--blas-threads, else from the machine's load) and records it here, so that
+    #   --resume repeats the same arithmetic: OpenBLAS's results change in the last bits with
+    #   its thread count. None: not fixed (a run made from Python leaves BLAS alone)
 
     def validate(self) -> TrainConfig:
         def need(ok, arg, value, expected):
@@ -133,6 +137,9 @@ class TrainConfig:
              self.train_images, "a non-negative integer")
         need(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0, "seed",
              self.seed, "a non-negative integer")
+        n = self.blas_threads
+        need(n is None or (isinstance(n, int) and not isinstance(n, bool) and n >= 1),
+             "blas_threads", n, "a positive integer (or None: chosen from the load)")
         self.loss = normalise_generator_loss(self.loss)
         return self
 

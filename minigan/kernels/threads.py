@@ -10,11 +10,14 @@ docs/benchmarks.md has the figures), while on an idle machine two threads are fa
 So minigan looks before it chooses: ``busy_cores`` measures how much CPU *other* processes
 used over an interval (Linux's /proc/stat counts every core's busy time; our own process's
 time, from os.times, is subtracted), and ``choose_blas_threads`` keeps one core for each
-busy one. ``ThreadPolicy`` applies the choice through threadpoolctl and, called again at
-every epoch, follows the load as it comes and goes.
+busy one. ``ThreadPolicy`` applies the choice through threadpoolctl.
 
-The choice changes speed only: OpenBLAS gives each output element to one thread, summed in
-the same order whatever the thread count, so results are identical (the tests check it).
+The choice is not free of consequences: with one thread or two, OpenBLAS blocks a product
+differently and its sums come out different in the last bits (measured on the reference
+machine for the MLP-GAN's float32 products, e.g. 64x784 by 784x1024; matrix-vector products
+agreed). A run that changed its thread count midway would therefore no longer repeat
+itself. So `minigan train` chooses once, at a fresh start, keeps that count to the end, and
+records it in the checkpoint; `--resume` applies the recorded count again.
 
 A user who sets OPENBLAS_NUM_THREADS, OMP_NUM_THREADS or MKL_NUM_THREADS has chosen: the
 policy then changes nothing. Nothing here runs at import; the CLI's training and benchmark
@@ -141,9 +144,30 @@ class ThreadPolicy:
         """The first choice, from a short look at the machine before any work starts."""
         if self.user_variable:
             return None
+        if self.mode != "auto":  # a fixed count: nothing to look at
+            return self.update(0.0)
         return self.update(busy_cores(probe_seconds))
+
+    @property
+    def count(self) -> int | None:
+        """The thread count in force: the policy's own, or the number in the user's variable
+        (None when that is not a number). Not read back from the BLAS libraries: a second
+        OpenBLAS (SciPy's, which Numba may load) would blur which one NumPy uses."""
+        if self.user_variable:
+            try:
+                return int(os.environ[self.user_variable])
+            except ValueError:
+                return None
+        return self.threads
+
+    def stop(self) -> None:
+        """Give BLAS back the thread count it had before ``start``."""
+        if self._limiter is not None:
+            self._limiter.restore_original_limits()
+            self._limiter, self.threads = None, None
 
     def describe(self) -> str:
         if self.user_variable:
             return f"BLAS threads: as set by {self.user_variable}={os.environ[self.user_variable]}"
-        return f"BLAS threads: {self.threads} of {available_cores()} ({self.mode})"
+        how = "chosen from the load" if self.mode == "auto" else "fixed"
+        return f"BLAS threads: {self.threads} of {available_cores()} ({how})"
