@@ -44,15 +44,16 @@ CONDITIONAL = {"mnist-cgan"}
 N_CLASSES = 10
 # Per-model defaults. The epochs are for the 60,000 training images (937 iterations per epoch
 # at batch 64). They were 100, tuned on the earlier 8,000 images (12,500 iterations); on
-# 60,000 that is 93,700 iterations, hours on one core: measured on one core with one BLAS
-# thread, an iteration takes 41 ms (MLP-GAN), 43 ms (cGAN) and 216 ms (conv GAN). Measured on
-# the full data (Frechet distance of 10,000 samples against the 10,000 test images, seeds
-# 0-2; README, docs/mnist_full_results.json): the MLP-GAN scored 29.2 +- 1.2 after 10 epochs
-# and 15.5 +- 0.9 after 15 (still improving, so not fewer); the cGAN 22.4 +- 0.3 after 10
-# and 10.2 +- 0.9 after 15 (seeds 0-1); 15 epochs (14,055 iterations, about 10 min of CPU time) keep a run
-# near the old iteration count. The conv GAN gets 6 epochs (5,622 iterations, about 20 min of
-# CPU time), the most that fitted the measuring session; 6 epochs measured 25.1 +- 3.8. Longer conv
-# runs were not measured and may do better.
+# 60,000 that is 93,700 iterations, hours per run: measured on one core with one BLAS thread,
+# an iteration takes 41 ms (MLP-GAN), 43 ms (cGAN) and 216 ms (conv GAN). Measured on the
+# full data (Frechet distance of 10,000 samples against the 10,000 test images, seeds 0-2;
+# README, docs/mnist_full_results.json): the MLP-GAN scored 29.2 +- 1.2 after 10 epochs and
+# 15.5 +- 0.9 after 15, the cGAN 22.4 +- 0.3 and 10.4 +- 0.7. Both still improve at 20
+# epochs (MLP-GAN 10.9 +- 0.6; cGAN 6.5 on seed 0), so the default is not shorter; 15 epochs
+# (14,055 iterations, about 10 min of CPU time on one core, 20 take about 13) keep a run near
+# the old iteration count and within the measuring session's budget. The conv GAN gets 6
+# epochs (5,622 iterations, about 20 min of CPU time), the longest that fitted that budget:
+# 25.1 +- 3.8. Longer conv runs were not measured and may do better.
 # The other settings come from measurements on the earlier 8,000 training images (Frechet
 # distance of 2,000 samples against the held-out images; README), kept unchanged.
 # - MLP: the course's discriminator, without dropout, memorises those images: the distance
