@@ -49,7 +49,7 @@ N_CLASSES = 10
 # full data (Frechet distance of 10,000 samples against the 10,000 test images, seeds 0-2;
 # README, docs/mnist_full_results.json): the MLP-GAN scored 29.2 +- 1.2 after 10 epochs and
 # 15.5 +- 0.9 after 15, the cGAN 22.4 +- 0.3 and 10.4 +- 0.7. Both still improve at 20
-# epochs (MLP-GAN 10.9 +- 0.6; cGAN 6.5 on seed 0), so the default is not shorter; 15 epochs
+# epochs (MLP-GAN 10.9 +- 0.6; cGAN 6.4 +- 0.1), so the default is not shorter; 15 epochs
 # (14,055 iterations, about 10 min of CPU time on one core, 20 take about 13) keep a run near
 # the old iteration count and within the measuring session's budget. The conv GAN gets 6
 # epochs (5,622 iterations, about 20 min of CPU time), the longest that fitted that budget:
