@@ -38,13 +38,13 @@ FORMAT = "minigan-pretrained-generator-1"
 RECIPES = {
     "mnist-mlp": {"config": {"model": "mnist-mlp", "epochs": 4, "grid": 36}, "grids": True},
     "mnist-conv": {"config": {"model": "mnist-conv", "epochs": 4, "grid": 36}, "grids": True},
-    "mnist-cgan": {"config": {"model": "mnist-cgan", "epochs": 15, "grid": 100}, "grids": False},
+    "mnist-cgan": {"config": {"model": "mnist-cgan", "epochs": 20, "grid": 100}, "grids": False},
 }
 # name -> (file in data/checkpoints, its SHA-256): load_pretrained refuses a changed file
 SHIPPED = {
     "mnist-mlp": ("mnist-mlp.npz", "08379c14d5f234fe6a123235072dda400e44ac494091cd0c593ab766f42906b7"),
     "mnist-conv": ("mnist-conv.npz", "b8be3affdb22897b86cee2815803f8ae71a87680ffaa91493bb8d46bcb0df473"),
-    "mnist-cgan": ("mnist-cgan.npz", "d2ee30e2e8edc249c4becf905b1a516ae3400caf2ad4a32221f163d486095869"),
+    "mnist-cgan": ("mnist-cgan.npz", "07e0ab426a5e5d1494d68d605cd16aafbdb3a10bdbc4cc877a2bb11a80d6f076"),
 }
 
 
