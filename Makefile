@@ -7,10 +7,11 @@ BIN    := $(VENV)/bin
 
 .PHONY: demo test test-fast lint notebooks clean
 
-# the pip that comes with Python 3.11 (23.x) installs editable pyproject packages; upgrading
-# it first only cost time
+# a current pip first: with it the install below took 50 s from a new venv, against 55 s
+# with Python 3.11's own pip 23.2 (measured once each, idle machine, warm download cache)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
