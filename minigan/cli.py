@@ -278,15 +278,6 @@ I2I_FLAGS = (("--task", "task", None), ("--no-gan", "no_gan", False), ("--no-cyc
              ("--depth", "depth", None), ("--json", "json", False))
 
 
-def _translation_title(config) -> str:
-    """What a sample grid shows: the task and the objective (a pix2pix config has a task)."""
-    if hasattr(config, "task"):
-        return f"pix2pix {config.task}, {'L1 + GAN' if config.gan else 'L1 alone'}"
-    terms = ["LSGAN"] + (["cycle"] if config.cycle and config.cycle_weight > 0 else [])
-    terms += ["identity"] if config.identity_weight > 0 else []
-    return "CycleGAN, " + " + ".join(terms)
-
-
 def _cmd_train_i2i(args) -> int:
     """`minigan train pix2pix --task inpaint|superres [--no-gan]` and `minigan train cyclegan
     [--no-cycle]`: image-to-image on MNIST (minigan/experiments/pix2pix.py, cyclegan.py)."""
@@ -348,7 +339,7 @@ def _cmd_train_i2i(args) -> int:
     try:
         while run.epoch < c.epochs:
             means = run.train_epoch(bar)
-            title = f"{_translation_title(c)}, epoch {run.epoch}"
+            title = f"{c.title}, epoch {run.epoch}"
             plots.save(plots.translation_grid(run.figure_rows(), title),
                        os.path.join(folder, "samples", f"epoch_{run.epoch:03d}.png"))
             run.save(checkpoint)

@@ -135,11 +135,10 @@ def test_command_errors(argv, message, capsys):
 
 
 def test_sample_grids_say_what_they_show():
-    from minigan.cli import _translation_title
     from minigan.experiments.cyclegan import CycleGANConfig
     from minigan.experiments.pix2pix import Pix2PixConfig
 
-    assert _translation_title(Pix2PixConfig(task="superres", gan=False)) == "pix2pix superres, L1 alone"
-    assert _translation_title(Pix2PixConfig(task="inpaint")) == "pix2pix inpaint, L1 + GAN"
-    assert _translation_title(CycleGANConfig()) == "CycleGAN, LSGAN + cycle + identity"
-    assert _translation_title(CycleGANConfig(cycle=False, identity_weight=0.0)) == "CycleGAN, LSGAN"
+    assert Pix2PixConfig(task="superres", gan=False).title == "pix2pix superres, L1 alone"
+    assert Pix2PixConfig(task="inpaint").title == "pix2pix inpaint, L1 + GAN"
+    assert CycleGANConfig().title == "CycleGAN, LSGAN + cycle + identity"
+    assert CycleGANConfig(cycle=False, identity_weight=0.0).title == "CycleGAN, LSGAN"

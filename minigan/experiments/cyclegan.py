@@ -77,6 +77,13 @@ class CycleGANConfig:
         check_common(self)
         return self
 
+    @property
+    def title(self) -> str:
+        """What a run of this config shows, for figure titles: the generator's loss terms."""
+        terms = ["LSGAN"] + (["cycle"] if self.cycle and self.cycle_weight > 0 else [])
+        terms += ["identity"] if self.identity_weight > 0 else []
+        return "CycleGAN, " + " + ".join(terms)
+
 
 class CycleGANRun(ImageRun):
     FORMAT = "minigan-cyclegan-checkpoint-1"

@@ -75,6 +75,15 @@ class Pix2PixConfig:
         check_common(self)
         return self
 
+    @property
+    def objective(self) -> str:
+        return "L1 + GAN" if self.gan else "L1 alone"
+
+    @property
+    def title(self) -> str:
+        """What a run of this config shows, for figure titles: the task and the objective."""
+        return f"pix2pix {self.task}, {self.objective}"
+
 
 class Pix2PixRun(ImageRun):
     FORMAT = "minigan-pix2pix-checkpoint-1"
@@ -119,7 +128,7 @@ class Pix2PixRun(ImageRun):
         if n:
             images, labels = images[:n], labels[:n]
         x = make_input(self.config.task, images)
-        return {"task": self.config.task, "objective": "L1 + GAN" if self.config.gan else "L1 alone",
+        return {"task": self.config.task, "objective": self.config.objective,
                 "epoch": self.epoch, "test_images": len(images),
                 "output": image_report(predict_in_batches(self.models["G"], x), images, labels, classifier),
                 "input": image_report(x, images, labels, classifier),
