@@ -51,9 +51,9 @@ N_CLASSES = 10
 # 15.5 +- 0.9 after 15, the cGAN 22.4 +- 0.3 and 10.4 +- 0.7; after 20 epochs (18,740
 # iterations, about 13 min of CPU time on one core, well within 45 min) 10.9 +- 0.6 and
 # 6.4 +- 0.1, with the cGAN drawing the asked-for digit 93% of the time (90% after 15). Both
-# still improve there, so the default is 20. The conv GAN gets 6
-# epochs (5,622 iterations, about 20 min of CPU time), the longest that fitted that budget:
-# 25.1 +- 3.8. Longer conv runs were not measured and may do better.
+# still improve there, so the default is 20. The conv GAN gets 6 epochs (5,622 iterations,
+# about 20 min of CPU time), the longest that fitted the measuring session: 25.1 +- 3.8.
+# Longer conv runs were not measured and may do better.
 # The other settings come from measurements on the earlier 8,000 training images (Frechet
 # distance of 2,000 samples against the held-out images; README), kept unchanged.
 # - MLP: the course's discriminator, without dropout, memorises those images: the distance

@@ -130,9 +130,10 @@ class ThreadPolicy:
         if given). Returns the count in force, or None when the user's setting rules."""
         if self.user_variable:
             return None
-        if busy is None:
-            busy = self._meter.busy_cores()
-        n = self.mode if self.mode != "auto" else choose_blas_threads(busy)
+        if self.mode != "auto":  # a fixed count: the load does not matter
+            n = self.mode
+        else:
+            n = choose_blas_threads(self._meter.busy_cores() if busy is None else busy)
         if n != self.threads:
             from threadpoolctl import ThreadpoolController
 
@@ -144,9 +145,7 @@ class ThreadPolicy:
         """The first choice, from a short look at the machine before any work starts."""
         if self.user_variable:
             return None
-        if self.mode != "auto":  # a fixed count: nothing to look at
-            return self.update(0.0)
-        return self.update(busy_cores(probe_seconds))
+        return self.update(busy_cores(probe_seconds) if self.mode == "auto" else None)
 
     @property
     def count(self) -> int | None:
