@@ -75,7 +75,7 @@ def tiny_cache(tiny_trained, tmp_path, monkeypatch):
     source, model = tiny_trained
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
     monkeypatch.setattr(metrics, "CLASSIFIER_FLOOR", 0.5)
-    path = metrics.classifier_cache_path(train_images=TINY)
+    path = tmp_path / source.name  # the cache's file name does not depend on its folder
     for suffix in ("", ".sha256"):
         shutil.copyfile(source.with_name(source.name + suffix), path.with_name(path.name + suffix))
     return path, model
