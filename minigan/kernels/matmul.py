@@ -122,12 +122,15 @@ def _blocked_matmul(A, B, C, mc, kc_size, nc_size):
 
 
 def blocked_matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """C = A @ B for 2-D float arrays (A may be a transposed view), by the teaching kernel.
+    """C = A @ B for 2-D float arrays (either may be a transposed view), by the teaching kernel.
     Shapes: A (M, K), B (K, N) -> C (M, N), dtype of A."""
     if A.ndim != 2 or B.ndim != 2 or A.shape[1] != B.shape[0]:
         raise ValueError(f"blocked_matmul: cannot multiply shapes {A.shape} and {B.shape}")
-    if A.dtype != B.dtype:
-        B = B.astype(A.dtype)
+    # Numba compiles a kernel once per dtype *and memory layout* of its arguments, and a
+    # transposed view (x.T in a Dense backward) is another layout: each costs seconds of
+    # compiling. Contiguous copies, O(MK + KN) against the product's O(MKN), keep it to one.
+    A = np.ascontiguousarray(A)
+    B = np.ascontiguousarray(B, dtype=A.dtype)
     C = np.zeros((A.shape[0], B.shape[1]), dtype=A.dtype)
     return _blocked_matmul(A, B, C, MC, KC, NC)
 
