@@ -229,3 +229,57 @@ class GANTrainer(GuardedTrainer):
         # the optimizers measured the gradient norms while checking them for NaN/inf
         return {"d_loss": d_loss, "g_loss": g_loss, "d_real": d_real, "d_fake": d_fake,
                 "g_grad_norm": self.g_opt.grad_norm, "d_grad_norm": self.d_opt.grad_norm}
+
+
+class SimultaneousGANTrainer(GANTrainer):
+    """The update of the original paper's released code (Goodfellow et al. 2014, its
+    ``AdversaryCost2``), instead of Algorithm 1's alternation: one batch of m real and m
+    generated samples, one pass of D over each, and from those same passes both gradients,
+
+        D:  d/dθ_D [ BCE(D(x), 1) + BCE(D(G(z)), 0) ]
+        G:  d/dθ_G [ generator loss of D(G(z)) ]         (the same D(G(z)), same dropout masks)
+
+    then both players step. G's gradient is taken at D's parameters *before* D's step, where
+    Algorithm 1 lets G answer the D that has just stepped. Only k = 1 and pack = 1.
+
+    A layer's backward consumes its forward's cache, so the fake batch goes through D twice
+    with the same dropout masks (D's random generators are rewound between the two passes):
+    the first backward gives D's gradient, the second G's. The second also adds G's loss
+    gradient to D's parameters; D's own gradients are put back before D steps.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.k != 1 or self.pack != 1:
+            raise ValueError(f"SimultaneousGANTrainer: k and pack must be 1 (one batch, one update "
+                             f"of each player), got k={self.k}, pack={self.pack}")
+
+    def iterate(self) -> dict[str, float]:
+        m = self.batch_size
+        self.d_opt.zero_grad()
+        self.g_opt.zero_grad()
+        x = self.sample_data(m, self.rng)
+        fake = self.G.forward(self.sample_noise(m, self.rng), training=True)
+        real_logits = self.D.forward(x)
+        real_loss, d_real = bce_with_logits(real_logits, self.real_label)
+        self.D.backward(d_real, need_input_grad=False)
+        # the random generators of D's layers (its dropout masks), to replay the fake pass
+        unique = {id(layer.rng): layer.rng for layer in self.D.layers if layer.rng is not None}
+        generators = list(unique.values())
+        states = [g.bit_generator.state for g in generators]
+        fake_logits = self.D.forward(fake)
+        fake_loss, d_fake = bce_with_logits(fake_logits, 0.0)
+        self.D.backward(d_fake, need_input_grad=False)
+        d_grads = [p.grad.copy() for p in self.D.parameters()]
+        for g, state in zip(generators, states, strict=True):
+            g.bit_generator.state = state
+        logits = self.D.forward(fake)  # the same pass again: same weights, same masks
+        g_loss, dlogits = generator_loss(logits, self.loss)
+        self.G.backward(self.D.backward(dlogits), need_input_grad=False)
+        for p, grad in zip(self.D.parameters(), d_grads, strict=True):
+            p.grad[...] = grad
+        self.d_opt.step()
+        self.g_opt.step()
+        return {"d_loss": real_loss + fake_loss, "g_loss": g_loss,
+                "d_real": float(np.mean(sigmoid(real_logits))), "d_fake": float(np.mean(sigmoid(logits))),
+                "g_grad_norm": self.g_opt.grad_norm, "d_grad_norm": self.d_opt.grad_norm}

@@ -138,3 +138,54 @@ def test_one_sided_label_smoothing():
     G, D = toy_generator(), toy_discriminator()
     with pytest.raises(ValueError, match=r"real_label must be in \(0.5, 1\], got 0.4"):
         GANTrainer(G, D, Adam(G.parameters()), Adam(D.parameters()), None, None, real_label=0.4)
+
+
+def _simultaneous_pair():
+    """A small G and a D with dropout on its input and hidden layer, fixed samplers, SGD."""
+    from minigan.layers import Dense, Dropout, LeakyReLU
+    from minigan.network import Sequential
+
+    G = toy_generator(seed=1)
+    D = Sequential([Dropout(0.2, rng=7), Dense(1, 8, rng=3), LeakyReLU(0.2), Dropout(0.5, rng=8),
+                    Dense(8, 1, rng=4)], input_shape=(1,))
+    x = np.random.default_rng(10).normal(0.0, 1.0, (16, 1))
+    z = np.random.default_rng(11).standard_normal((16, 1))
+    return G, D, (lambda n, rng: x), (lambda n, rng: z), x
+
+
+def test_simultaneous_update_takes_both_gradients_at_the_same_D():
+    """The paper's update equals Algorithm 1's two halves each run from the *same* starting
+    point: D's half as a discriminator step, G's half as a generator step against the old D
+    and the same dropout masks of D's fake pass."""
+    import copy
+
+    from minigan.gan import SimultaneousGANTrainer
+
+    G, D, data, noise, x = _simultaneous_pair()
+    halves = []
+    for _ in range(2):
+        g, d = copy.deepcopy(G), copy.deepcopy(D)
+        halves.append(GANTrainer(g, d, SGD(g.parameters(), 0.1, momentum=0.5),
+                                 SGD(d.parameters(), 0.1, momentum=0.5), data, noise, rng=0, batch_size=16))
+    half_d, half_g = halves
+    both = SimultaneousGANTrainer(G, D, SGD(G.parameters(), 0.1, momentum=0.5),
+                                  SGD(D.parameters(), 0.1, momentum=0.5), data, noise, rng=0, batch_size=16)
+    record = both.step()
+    half_d.discriminator_step()
+    half_g.D.forward(x, training=True, remember=False)  # D's real pass draws its masks first
+    half_g.generator_step()
+    for p, q in zip(both.D.parameters(), half_d.D.parameters(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+    for p, q in zip(both.G.parameters(), half_g.G.parameters(), strict=True):
+        np.testing.assert_array_equal(p.value, q.value)
+    assert set(record) == set(GANTrainer.RECORDED) and 0 < record["d_fake"] < 1
+
+
+@pytest.mark.parametrize("k, pack", [(2, 1), (1, 2)])
+def test_simultaneous_update_refuses_k_and_pack(k, pack):
+    from minigan.gan import SimultaneousGANTrainer
+
+    G, D, data, noise, _ = _simultaneous_pair()
+    with pytest.raises(ValueError, match=f"k and pack must be 1 .*got k={k}, pack={pack}"):
+        SimultaneousGANTrainer(G, D, SGD(G.parameters(), 0.1), SGD(D.parameters(), 0.1), data, noise,
+                               k=k, pack=pack)

@@ -13,6 +13,7 @@ from minigan.experiments.mnist import (
     TrainConfig,
     paper_momentum,
 )
+from minigan.gan import SimultaneousGANTrainer
 from minigan.layers import Maxout
 from minigan.optim import SGD
 
@@ -39,6 +40,11 @@ def test_momentum_schedule():
     assert paper_momentum(125.5) == pytest.approx(0.6)
 
 
+def test_k_other_than_one_is_refused_in_one_line():
+    with pytest.raises(ValueError, match=r"k \(--k\) must be 1 for mnist-goodfellow2014.*got 3"):
+        MnistRun(TrainConfig(model="mnist-goodfellow2014", k=3), data=False)
+
+
 @pytest.fixture(scope="module")
 def run():
     run = MnistRun(TrainConfig(model="mnist-goodfellow2014", epochs=2, train_images=200, grid=4))
@@ -50,6 +56,7 @@ def test_a_short_run_follows_the_papers_recipe(run):
     c, t = run.config, run.trainer
     assert (c.batch_size, c.lr_g, c.lr_d) == (100, 0.1, 0.05)
     assert isinstance(t.g_opt, SGD) and isinstance(t.d_opt, SGD) and t.iteration == 2
+    assert type(t) is SimultaneousGANTrainer  # the paper's update, not Algorithm 1's alternation
     assert t.g_opt.momentum == paper_momentum(0) == 0.5
     # the rate of the last step taken (iteration 1): 0.1 / 1.000004^1
     assert t.g_opt.lr == pytest.approx(0.1 / PAPER_LR_DECAY, rel=1e-12)
