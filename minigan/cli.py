@@ -733,7 +733,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="mlp", help="mlp, conv or both comma-separated (mlp)")
     p.add_argument("--batch", default="64,128", help="comma-separated batch sizes (64,128)")
     p.add_argument("--quick", action="store_true",
-                   help="few iterations, small matmul, no JIT measurement (for tests)")
+                   help="few iterations, small matmul, no JIT measurement, minigan's contenders in one "
+                        "process (for tests)")
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     p.add_argument("--load", action="store_true",
                    help="also time minigan with another process keeping one core busy, for each "

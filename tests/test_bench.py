@@ -60,3 +60,23 @@ def test_trainer_for_bench_is_float32():
     trainer = make_trainer("mlp", 4)
     assert all(p.value.dtype == np.float32 for p in trainer.G.parameters())
     assert trainer.sample_noise(4, np.random.default_rng(0)).dtype == np.float32
+
+
+@pytest.mark.parametrize("shared, processes", [(False, 4), (True, 1)])
+def test_each_contender_in_its_own_process_unless_quick(shared, processes, monkeypatch):
+    """The calls sent to fresh processes, evaluated here instead: one per contender, or (quick)
+    one for all of minigan's; the result has the same keys either way."""
+    from minigan.experiments import bench
+
+    calls = []
+
+    def in_this_process(call, env=None):
+        calls.append(call)
+        return json.loads(json.dumps(eval(f"bench.{call}", {"bench": bench})))  # as JSON brings it back
+
+    monkeypatch.setattr(bench, "_in_fresh_process", in_this_process)
+    result = bench.time_iteration("mlp", 4, iterations=1, warmup=0, with_torch=False, shared=shared)
+    assert len(calls) == processes
+    assert set(result["median_ms"]) == {"numba", "numpy", "numba-matmul", "gemm_floor"}
+    speed = bench.matmul_speed(16, 1, shared=shared)
+    assert len(calls) == processes + (1 if shared else 2) and speed["gflops"]["teaching"] > 0

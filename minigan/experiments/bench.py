@@ -11,9 +11,10 @@ step on a real and a fake batch, then a generator step with the non-saturating l
 - PyTorch (if importable), the same models with the same weights, as a plain training loop,
   checked once to give the same losses from the same weights and inputs.
 
-Each contender is timed in its own fresh process (see time_iteration for why), as the median
-of its iterations after a warm-up; the ratios between them are what to read (figures measured
-on the reference machines are in docs/benchmarks.md).
+Each contender is timed in its own fresh process (see time_iteration for why; ``--quick``
+shares one between minigan's contenders), as the median of its iterations after a warm-up;
+the ratios between them are what to read (figures measured on the reference machines are in
+docs/benchmarks.md).
 Also measured: the first iteration in a fresh process with an empty Numba cache and with a
 warm one (the JIT cost), and the teaching matmul against BLAS at 1024 x 1024 x 1024.
 """
@@ -132,26 +133,36 @@ def _in_fresh_process(call: str, env: dict | None = None):
     return json.loads(run.stdout.strip().splitlines()[-1])
 
 
+def time_contenders(model: str, batch: int, contenders: list[str], iterations: int, warmup: int,
+                    threads: int) -> dict:
+    """time_contender for each of ``contenders``, one after the other, in this process."""
+    return {c: time_contender(model, batch, c, iterations, warmup, threads) for c in contenders}
+
+
 def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
-                   with_torch: bool = True, threads: int | None = None) -> dict:
+                   with_torch: bool = True, threads: int | None = None, shared: bool = False) -> dict:
     """Time every contender for one (model, batch).
 
     Each contender runs in its own fresh process, one after the other. Sharing a process
     makes the libraries' thread pools fight: OpenBLAS's and PyTorch's OpenMP threads keep
     spinning for a while after each call, and when the two alternate every few milliseconds
     each finds the cores busy with the other's idle spinning (measured here: both ran 2-3x
-    slower than alone).
+    slower than alone). ``shared=True`` (``--quick``) saves the start-up of three processes:
+    minigan's own contenders share one, the teaching kernel's Numba threads last; PyTorch
+    keeps its own.
     """
     threads = threads or os.cpu_count() or 1
-    contenders = [*BACKENDS, "gemm_floor"]
+    contenders = ["numba", "numpy", "gemm_floor", "numba-matmul"]  # BACKENDS and the floor
+    call = f"{{}}({model!r}, {batch}, {{!r}}, {iterations}, {warmup}, {threads})"
+    if shared:
+        runs = _in_fresh_process(call.format("time_contenders", contenders))
+    else:
+        runs = {c: _in_fresh_process(call.format("time_contender", c)) for c in contenders}
     if with_torch:
         from . import torch_reference
 
         if torch_reference.available():
-            contenders.append("pytorch")
-    runs = {c: _in_fresh_process(
-        f"time_contender({model!r}, {batch}, {c!r}, {iterations}, {warmup}, {threads})")
-        for c in contenders}
+            runs["pytorch"] = _in_fresh_process(call.format("time_contender", "pytorch"))
     ms = {name: _median_ms(r["times"]) for name, r in runs.items()}
     result = {"model": model, "batch": batch, "threads": threads, "iterations": iterations,
               "median_ms": ms, "iterations_per_second": {k: 1e3 / v for k, v in ms.items()},
@@ -264,13 +275,22 @@ def matmul_seconds(which: str, n: int, repeats: int) -> list[float]:
     return times
 
 
-def matmul_speed(n: int = 1024, repeats: int = 5) -> dict:
+def matmul_seconds_each(n: int, repeats: int) -> dict:
+    """matmul_seconds of BLAS, then of the teaching kernel, in this process."""
+    return {which: matmul_seconds(which, n, repeats) for which in ("blas", "teaching")}
+
+
+def matmul_speed(n: int = 1024, repeats: int = 5, shared: bool = False) -> dict:
     """GFLOP/s of BLAS and of the teaching kernel, each in a fresh process (BLAS's threads and
-    Numba's would otherwise compete for the cores)."""
+    Numba's would otherwise compete for the cores); with ``shared`` (``--quick``) in one,
+    BLAS first."""
     gflops = {}
+    if shared:
+        times = _in_fresh_process(f"matmul_seconds_each({n}, {repeats})")
+    else:
+        times = {w: _in_fresh_process(f"matmul_seconds({w!r}, {n}, {repeats})") for w in ("blas", "teaching")}
     for which in ("blas", "teaching"):
-        times = _in_fresh_process(f"matmul_seconds({which!r}, {n}, {repeats})")
-        gflops[which] = 2 * n ** 3 / float(np.median(times)) / 1e9
+        gflops[which] = 2 * n ** 3 / float(np.median(times[which])) / 1e9
     return {"n": n, "gflops": gflops, "teaching_fraction_of_blas": gflops["teaching"] / gflops["blas"]}
 
 
@@ -295,10 +315,10 @@ def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: boo
         for b in batches:
             if progress:
                 progress(f"timing {m} GAN, batch {b}")
-            report["results"].append(time_iteration(m, b, iterations, warmup, with_torch))
+            report["results"].append(time_iteration(m, b, iterations, warmup, with_torch, shared=quick))
     if progress:
         progress("teaching matmul vs BLAS")
-    report["matmul"] = matmul_speed(256 if quick else 1024, 3 if quick else 5)
+    report["matmul"] = matmul_speed(256 if quick else 1024, 3 if quick else 5, shared=quick)
     if load:
         report["load"] = []
         for m in models:
