@@ -515,20 +515,38 @@ def plt_colours(n: int) -> list:
     return [colormaps["tab10"](i % 10) for i in range(n)]
 
 
-def ring_objectives(rows: list[dict], title: str = "") -> Figure:
+def ring_objectives(rows: list[dict], title: str = "", published: dict | None = None) -> Figure:
     """The ring table as bars, one per objective: modes covered (of 8) and the share of high
     quality samples, at the end of training (means over the last snapshots). ``rows`` are
-    experiments.ring.summarise dicts (with "loss" and "pack")."""
-    labels = [r["loss"] + (f" (pack {r['pack']})" if r["pack"] > 1 else "") for r in rows]
-    fig = Figure(figsize=(max(8, 1.1 * len(rows)), 3.8), layout="constrained")
+    experiments.ring.summarise dicts (with "loss" and "pack"); with several seeds of an
+    objective the bar is their mean and the whisker one standard deviation, each seed a dot.
+    ``published``: {(loss, pack): (modes, high-quality share)}, drawn as black diamonds."""
+    from .experiments.ring import over_seeds
+
+    table = over_seeds(rows)
+    labels = [t["loss"] + (f" (pack {t['pack']})" if t["pack"] > 1 else "") for t in table]
+    fig = Figure(figsize=(max(8, 1.1 * len(table)), 3.8), layout="constrained")
     ax_m, ax_q = fig.subplots(1, 2)
-    x = np.arange(len(rows))
-    ax_m.bar(x, [r["modes_covered_end"] for r in rows], color="tab:blue")
+    x = np.arange(len(table))
+    for ax, key, scale, colour in ((ax_m, "modes", 1, "tab:blue"), (ax_q, "high_quality", 100, "tab:green")):
+        several = any(len(t["seeds"]) > 1 for t in table)
+        ax.bar(x, [scale * t[key + "_mean"] for t in table], color=colour, alpha=0.8,
+               yerr=[scale * t[key + "_std"] for t in table] if several else None, capsize=3)
+        if several:
+            for i, t in enumerate(table):
+                values = [scale * r[key + ("_covered_end" if key == "modes" else "_end")] for r in rows
+                          if (r["loss"], r["pack"]) == (t["loss"], t["pack"])]
+                ax.plot(np.full(len(values), i), values, ".", color="black", ms=3)
+        for i, t in enumerate(table):
+            if published and (t["loss"], t["pack"]) in published:
+                value = published[(t["loss"], t["pack"])][0 if key == "modes" else 1]
+                ax.plot(i, scale * value, "D", color="black", ms=6, label="published")
+        if published and any((t["loss"], t["pack"]) in published for t in table):
+            ax.legend(*[h[:1] for h in ax.get_legend_handles_labels()], fontsize=8, loc="upper right")
     ax_m.set_ylim(0, 8.4)
     ax_m.axhline(8, color="grey", lw=0.8, ls=":")
     ax_m.set_title("modes covered (of 8)", fontsize=10)
     ax_m.set_ylabel("modes covered")
-    ax_q.bar(x, [100 * r["high_quality_end"] for r in rows], color="tab:green")
     ax_q.set_ylim(0, 100)
     ax_q.set_title("high-quality samples (within 3 std of a mode), %", fontsize=10)
     ax_q.set_ylabel("high-quality samples (%)")

@@ -345,8 +345,10 @@ def test_every_axis_of_the_lessons_figures_is_labelled():
                                                                             "d_fake")}, 10),
         "digit_shares": plots.digit_shares({g: {"digit_shares": [0.1] * 10, "digits_covered": 10}
                                             for g in ("MLP-GAN", "conv GAN")}),
-        "ring_objectives": plots.ring_objectives([{"loss": "vanilla", "pack": p, "modes_covered_end": 4.0,
-                                                   "high_quality_end": 0.5} for p in (1, 2)]),
+        "ring_objectives": plots.ring_objectives(
+            [{"loss": "vanilla", "pack": p, "seed": s, "steps": 10, "seconds": 0.1,
+              "modes_covered_end": 4.0 + s, "high_quality_end": 0.5} for p in (1, 2) for s in (0, 1)],
+            published={("vanilla", 2): (7.9, 0.956)}),
         "training_curves": plots.training_curves({"saturating": [{
             "history": {"g_grad_norm": [1.0, 0.5], "d_fake": [0.4, 0.3]},
             "evals": {"step": [1, 2], "jsd": [0.6, 0.5]}}]}),

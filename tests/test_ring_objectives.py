@@ -7,6 +7,7 @@ import pytest
 
 from minigan.cli import main
 from minigan.double_backward import gradient_penalty
+from minigan.experiments import ring
 from minigan.experiments.ring import (
     RING_LOSSES,
     RingConfig,
@@ -135,3 +136,19 @@ def test_bn_discriminator_is_refused_for_wgan_gp_in_the_ring():
     G = ring_benchmark_generator(seed=0)
     with pytest.raises(ValueError, match="BatchNorm"):
         build_trainer(c, G, D, None, None)
+
+
+def test_over_seeds_gives_mean_and_spread_per_objective():
+    rows = [{"loss": loss, "pack": pack, "seed": seed, "steps": 100, "seconds": 0.5 + seed,
+             "modes_covered_end": m, "high_quality_end": q}
+            for loss, pack, seed, m, q in [("vanilla", 1, 0, 3.0, 0.4), ("vanilla", 2, 0, 7.0, 0.6),
+                                           ("vanilla", 1, 1, 5.0, 0.6), ("hinge", 1, 0, 2.0, 0.5)]]
+    table = ring.over_seeds(rows)
+    assert [(t["loss"], t["pack"], t["seeds"]) for t in table] == [
+        ("vanilla", 1, [0, 1]), ("vanilla", 2, [0]), ("hinge", 1, [0])]
+    vanilla = table[0]
+    assert vanilla["modes_mean"] == 4.0 and vanilla["modes_std"] == pytest.approx(np.sqrt(2), rel=1e-12)
+    assert vanilla["high_quality_mean"] == pytest.approx(0.5) and table[1]["modes_std"] == 0.0
+    assert vanilla["ms_per_iteration"] == pytest.approx(10.0)  # (5 + 15) / 2 ms
+    with pytest.raises(ValueError, match=r"seed repeated for vanilla \(pack 1\): \[0, 1, 0\]"):
+        ring.over_seeds(rows + [dict(rows[0])])

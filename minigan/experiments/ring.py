@@ -277,6 +277,37 @@ def compare_packing(config: RingConfig | None = None, packs=(1, 2), seeds=(0,), 
     return {"runs": runs, "summary": {p: [summarise(r) for r in rs] for p, rs in runs.items()}}
 
 
+# The two rows of the published ring table that issue 15 measures against: Lin et al. (2018,
+# PacGAN), Table 2, 2-D ring, 10 runs each, the published setup (published_config) trained to
+# the end: (modes covered of 8, high-quality share), means.
+PUBLISHED_RING_ROWS = {("vanilla", 1): (6.3, 0.982), ("vanilla", 2): (7.9, 0.956)}
+
+
+def over_seeds(rows: list[dict]) -> list[dict]:
+    """summarise rows of several seeds -> one row per (loss, pack), in the order first seen:
+    {"loss", "pack", "seeds", "modes_mean", "modes_std", "high_quality_mean", "high_quality_std",
+    "ms_per_iteration"}, from each run's modes_covered_end and high_quality_end (standard
+    deviations over seeds, ddof = 1; 0 for one seed)."""
+    def spread(v):
+        return float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["loss"], r["pack"]), []).append(r)
+    table = []
+    for (loss, pack), rs in groups.items():
+        seeds = [r["seed"] for r in rs]
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"over_seeds: seed repeated for {loss} (pack {pack}): {seeds}")
+        modes = np.array([r["modes_covered_end"] for r in rs])
+        quality = np.array([r["high_quality_end"] for r in rs])
+        table.append({"loss": loss, "pack": pack, "seeds": sorted(seeds),
+                      "modes_mean": float(modes.mean()), "modes_std": spread(modes),
+                      "high_quality_mean": float(quality.mean()), "high_quality_std": spread(quality),
+                      "ms_per_iteration": float(np.mean([1e3 * r["seconds"] / r["steps"] for r in rs]))})
+    return table
+
+
 def format_summary(rows: list[dict]) -> str:
     head = (f"{'loss':<16}{'pack':>4}{'seed':>6}{'modes (last)':>13}{'modes (end)':>12}{'mean late':>11}"
             f"{'ever late':>11}{'changes':>9}{'high quality':>14}{'seconds':>9}")
