@@ -275,7 +275,7 @@ def _run_holds(folder: str) -> bool:
 
 
 I2I_FLAGS = (("--task", "task", None), ("--no-gan", "no_gan", False), ("--no-cycle", "no_cycle", False),
-             ("--depth", "depth", None), ("--json", "json", False))
+             ("--depth", "depth", None), ("--test-images", "test_images", 0), ("--json", "json", False))
 
 
 def _cmd_train_i2i(args) -> int:
@@ -291,6 +291,8 @@ def _cmd_train_i2i(args) -> int:
     from .files import save_json
 
     pix = args.model == "pix2pix"
+    if isinstance(args.test_images, bool) or args.test_images < 0:
+        raise ValueError(f"--test-images must be a non-negative integer, got {args.test_images}")
     unused = [flag for flag, value in (
         ("--task", not pix and args.task is not None), ("--no-gan", not pix and args.no_gan),
         ("--depth", not pix and args.depth is not None), ("--no-cycle", pix and args.no_cycle),
@@ -356,7 +358,7 @@ def _cmd_train_i2i(args) -> int:
         return 1
     bar.close()
     seconds = time.perf_counter() - start
-    report = run.evaluate(metrics.get_classifier(data_dir=args.data_dir))
+    report = run.evaluate(metrics.get_classifier(data_dir=args.data_dir), args.test_images or None)
     report["train_seconds"] = seconds
     report["output_dir"] = os.path.abspath(folder)
     save_json(os.path.join(folder, "results.json"), report)
@@ -394,13 +396,13 @@ def _cmd_train(args) -> int:
     import shutil
     import time
 
-    if args.model == "ring":
-        return _cmd_train_ring(args)
     if args.model in ("pix2pix", "cyclegan"):
         return _cmd_train_i2i(args)
     given = [flag for flag, key, default in I2I_FLAGS if getattr(args, key) != default]
-    if given:
+    if given:  # the MNIST GANs' flags and the ring's
         raise ValueError(f"{', '.join(given)}: only for minigan train pix2pix or cyclegan")
+    if args.model == "ring":
+        return _cmd_train_ring(args)
     for flag, value in (("--pack", args.pack is not None), ("--steps", args.steps is not None),
                         ("--compare", args.compare), ("--setup", args.setup != "small")):
         if value:
@@ -805,6 +807,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-gan", action="store_true", help="pix2pix: L1 loss alone, no discriminator")
     p.add_argument("--depth", type=int, default=None, help="pix2pix: halvings in the U-Net (2)")
     p.add_argument("--no-cycle", action="store_true", help="cyclegan: without the cycle-consistency loss")
+    p.add_argument("--test-images", type=int, default=0,
+                   help="pix2pix, cyclegan: score only the first N held-out digits (0: all 10,000)")
     p.add_argument("--json", action="store_true", help="pix2pix, cyclegan: print the results as JSON")
     p.set_defaults(func=_cmd_train)
 

@@ -108,10 +108,11 @@ def test_command_short_run_and_resume(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("minigan.metrics.get_classifier", lambda data_dir=None: mnist_classifier(seed=0))
     out = tmp_path / "run"
     argv = ["train", "pix2pix", "--task", "inpaint", "--train-images", "32", "--batch-size", "16",
-            "--epochs", "1", "--no-progress", "--out", str(out), "--json"]
+            "--epochs", "1", "--no-progress", "--out", str(out), "--json", "--test-images", "200"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["epoch"] == 1 and report["task"] == "inpaint" and report["objective"] == "L1 + GAN"
+    assert report["test_images"] == 200
     assert {"l1", "psnr_db", "classifier_accuracy", "high_frequency_ratio"} <= set(report["output"])
     assert (out / "checkpoint.npz").is_file() and (out / "samples" / "epoch_001.png").is_file()
     assert json.loads((out / "results.json").read_text())["epoch"] == 1
@@ -126,6 +127,9 @@ def test_command_short_run_and_resume(tmp_path, monkeypatch, capsys):
     (["train", "cyclegan", "--no-gan"], "--no-gan: not used by minigan train cyclegan"),
     (["train", "pix2pix", "--no-cycle"], "--no-cycle: not used by minigan train pix2pix"),
     (["train", "mnist-mlp", "--task", "inpaint"], "--task: only for minigan train pix2pix or cyclegan"),
+    (["train", "ring", "--test-images", "5", "--task", "inpaint"],
+     "--task, --test-images: only for minigan train pix2pix or cyclegan"),
+    (["train", "cyclegan", "--test-images", "-1"], "--test-images must be a non-negative integer, got -1"),
     (["train", "pix2pix", "--resume", "/nonexistent/checkpoint.npz"], "checkpoint not found"),
 ])
 def test_command_errors(argv, message, capsys):
