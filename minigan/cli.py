@@ -584,13 +584,16 @@ def _cmd_evaluate(args) -> int:
         samples = run.samples(z, labels=labels)
         report["checkpoint"] = {"path": args.checkpoint, "model": run.config.model, "epoch": run.epoch,
                                 **metrics.evaluate_images(model, samples, reference, labels)}
-        if run.G_average is not None:  # the last iterate too: what averaging the weights buys
-            report["last_iterate"] = metrics.evaluate_images(
-                model, run.samples(z, averaged=False, labels=labels), reference, labels)
+        last = None if run.G_average is None else run.samples(z, averaged=False, labels=labels)
+        if last is not None:  # the last iterate too: what averaging the weights buys
+            report["last_iterate"] = metrics.evaluate_images(model, last, reference, labels)
         if args.parzen:  # Goodfellow et al. 2014's protocol, on pixels in [0, 1]
             validation = (load_mnist("validation", args.data_dir)[0] + 1) / 2
             report["parzen"] = metrics.parzen_evaluation((samples + 1) / 2, validation,
                                                          (test_images + 1) / 2)
+            if last is not None:  # the paper sampled its last iterate (it kept no average)
+                report["last_iterate"]["parzen"] = metrics.parzen_evaluation(
+                    (last + 1) / 2, validation, (test_images + 1) / 2)
     if args.calibrate:
         report["calibration"] = metrics.calibration(model, args.n, args.seed, args.data_dir)
         report["calibration_ordered"] = metrics.calibration_ordered(report["calibration"])
@@ -619,11 +622,12 @@ def _cmd_evaluate(args) -> int:
         if "label_agreement" in report["checkpoint"]:
             print(f"asked-for digit drawn (classifier agrees with the label): "
                   f"{report['checkpoint']['label_agreement']:.1%}")
-    if "parzen" in report:
-        p = report["parzen"]
-        print(f"Parzen window: sigma {p['sigma']:.4f} (chosen on {p['n_validation']} validation images); "
-              f"test log-likelihood {p['log_likelihood']:.1f} +- {p['standard_error']:.1f} "
-              f"({p['n_samples']} samples, {p['n_test']} test images)")
+    parzens = (("", report.get("parzen")), (", last iterate", report.get("last_iterate", {}).get("parzen")))
+    for label, p in parzens:
+        if p is not None:
+            print(f"Parzen window{label}: sigma {p['sigma']:.4f} (chosen on {p['n_validation']} validation "
+                  f"images); test log-likelihood {p['log_likelihood']:.1f} +- {p['standard_error']:.1f} "
+                  f"({p['n_samples']} samples, {p['n_test']} test images)")
     return 0
 
 

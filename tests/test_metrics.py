@@ -213,3 +213,6 @@ def test_evaluate_a_checkpoint_as_json(classifier, tmp_path, capsys):
     assert p["n_samples"] == 200 and p["n_validation"] == 10000 and p["n_test"] == 10000
     assert p["sigma"] in [pytest.approx(s) for s in metrics.PARZEN_SIGMAS]
     assert np.isfinite(p["log_likelihood"]) and 0 < p["standard_error"] < 50
+    # the last iterate's estimate beside the averaged generator's (the paper kept no average)
+    last = report["last_iterate"]["parzen"]
+    assert last["n_samples"] == 200 and last["log_likelihood"] != p["log_likelihood"]
