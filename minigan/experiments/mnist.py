@@ -212,8 +212,8 @@ class MnistRun:
         Trainer = ConditionalGANTrainer if self.conditional else GANTrainer
         if self.paper:
             # the paper's code updates both players at once from one batch (gan.py explains);
-            # with Algorithm 1's alternation this GAN collapsed: by iteration 1,500 D(G(z)) was
-            # 0.004 and G drew black images, while the simultaneous update kept the game going
+            # with Algorithm 1's alternation this GAN collapsed: in epoch 3 D's loss was 0.004,
+            # D(G(z)) below 0.005, and G drew black images; the simultaneous update kept the game going
             if c.k != 1:
                 raise ValueError(f"k (--k) must be 1 for {c.model}: its update is the paper's "
                                  f"simultaneous one, one D step per G step, got {c.k}")
