@@ -109,7 +109,7 @@ class RingConfig:
         return self
 
 
-# The tests' setting, about 5 s a run on one core. After 2000 iterations the packed run is
+# The tests' setting, 13-16 s a run on one idle core. After 2000 iterations the packed run is
 # still spreading out, but it is already ahead of the vanilla run on each of seeds 0-5 (last-5
 # average 3.8-4.8 against 2.4-3.0 modes), so the tests compare several seeds, not one.
 QUICK = {"steps": 2000}
