@@ -74,7 +74,7 @@ MODEL_DEFAULTS = {
     # the paper's settings (mnist.yaml): SGD, batch 100, lr 0.1 for both players. minigan's
     # discriminator loss is the sum of the real and fake terms, the paper's their mean, so
     # D's rate is halved to take the same steps. The paper gives no epoch count; 60 epochs
-    # (30,000 iterations of about 4 GFLOP each) took 90 min on one shared core (README).
+    # (30,000 iterations of about 4 GFLOP each) took 93 min on one shared core (README).
     "mnist-goodfellow2014": dict(epochs=60, d_dropout=0.5, lr_d=0.05, lr_decay=0.0, grid=64,
                                  lr_g=0.1, batch_size=100),
 }
