@@ -291,7 +291,7 @@ def _cmd_train_i2i(args) -> int:
     from .files import save_json
 
     pix = args.model == "pix2pix"
-    if isinstance(args.test_images, bool) or args.test_images < 0:
+    if args.test_images < 0:
         raise ValueError(f"--test-images must be a non-negative integer, got {args.test_images}")
     unused = [flag for flag, value in (
         ("--task", not pix and args.task is not None), ("--no-gan", not pix and args.no_gan),

@@ -534,9 +534,7 @@ def ring_objectives(rows: list[dict], title: str = "", published: dict | None = 
                yerr=[scale * t[key + "_std"] for t in table] if several else None, capsize=3)
         if several:
             for i, t in enumerate(table):
-                values = [scale * r[key + ("_covered_end" if key == "modes" else "_end")] for r in rows
-                          if (r["loss"], r["pack"]) == (t["loss"], t["pack"])]
-                ax.plot(np.full(len(values), i), values, ".", color="black", ms=3)
+                ax.plot(np.full(len(t[key]), i), scale * np.asarray(t[key]), ".", color="black", ms=3)
         for i, t in enumerate(table):
             if published and (t["loss"], t["pack"]) in published:
                 value = published[(t["loss"], t["pack"])][0 if key == "modes" else 1]

@@ -285,7 +285,8 @@ PUBLISHED_RING_ROWS = {("vanilla", 1): (6.3, 0.982), ("vanilla", 2): (7.9, 0.956
 
 def over_seeds(rows: list[dict]) -> list[dict]:
     """summarise rows of several seeds -> one row per (loss, pack), in the order first seen:
-    {"loss", "pack", "seeds", "modes_mean", "modes_std", "high_quality_mean", "high_quality_std",
+    {"loss", "pack", "seeds", "modes", "high_quality" (one value per seed, in the order of
+    "seeds"), "modes_mean", "modes_std", "high_quality_mean", "high_quality_std",
     "ms_per_iteration"}, from each run's modes_covered_end and high_quality_end (standard
     deviations over seeds, ddof = 1; 0 for one seed)."""
     def spread(v):
@@ -299,9 +300,11 @@ def over_seeds(rows: list[dict]) -> list[dict]:
         seeds = [r["seed"] for r in rs]
         if len(set(seeds)) != len(seeds):
             raise ValueError(f"over_seeds: seed repeated for {loss} (pack {pack}): {seeds}")
+        rs = sorted(rs, key=lambda r: r["seed"])
         modes = np.array([r["modes_covered_end"] for r in rs])
         quality = np.array([r["high_quality_end"] for r in rs])
         table.append({"loss": loss, "pack": pack, "seeds": sorted(seeds),
+                      "modes": modes.tolist(), "high_quality": quality.tolist(),
                       "modes_mean": float(modes.mean()), "modes_std": spread(modes),
                       "high_quality_mean": float(quality.mean()), "high_quality_std": spread(quality),
                       "ms_per_iteration": float(np.mean([1e3 * r["seconds"] / r["steps"] for r in rs]))})
