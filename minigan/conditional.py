@@ -90,7 +90,7 @@ class ConditionalGANTrainer(GANTrainer):
         fake = self.generate(self.sample_noise(m, self.rng), y)
         logits = self.D.forward(with_label(fake, y, self.n_classes))
         loss, dlogits = generator_loss(logits, self.loss)
-        d_input = self.D.backward(dlogits)                        # (m, features + n_classes)
+        d_input = self.D.backward(dlogits, need_param_grads=False)  # (m, features + n_classes)
         d_fake = d_input[:, :-self.n_classes].reshape(fake.shape)  # the label's share is dropped
         self.G.backward(d_fake, need_input_grad=False)
         self.g_opt.step()

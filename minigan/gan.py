@@ -212,8 +212,11 @@ class GANTrainer(GuardedTrainer):
         fake = self.G.forward(self.sample_noise(self.batch_size * self.pack, self.rng), training=True)
         logits = self.D.forward(self.packed(fake), training=True)
         loss, dlogits = generator_loss(logits, self.loss)
-        # D's grads fill too (its optimizer ignores them); G's input is noise: no dL/dz needed
-        self.G.backward(self.unpacked(self.D.backward(dlogits)), need_input_grad=False)
+        # only dL/dG(z) is wanted from D: its parameter gradients would be thrown away (its
+        # optimizer zeroes them before its next step), so D skips them; G's input is noise:
+        # no dL/dz either
+        self.G.backward(self.unpacked(self.D.backward(dlogits, need_param_grads=False)),
+                        need_input_grad=False)
         self.g_opt.step()
         return loss, float(np.mean(sigmoid(logits)))
 

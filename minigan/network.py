@@ -72,12 +72,15 @@ class Sequential:
         """Forward without keeping caches (eval mode by default): for sampling and plots."""
         return self.forward(x, training=training, remember=False)
 
-    def backward(self, dout: np.ndarray, need_input_grad: bool = True) -> np.ndarray | None:
+    def backward(self, dout: np.ndarray, need_input_grad: bool = True,
+                 need_param_grads: bool = True) -> np.ndarray | None:
         """Back-propagate dL/d(out); fills every layer's grads and returns dL/dx.
         With need_input_grad=False (the input is data, not a generator's output), nothing
         below the first layer with parameters needs a gradient: that layer skips its dL/dx,
         the parameter-free layers before it (a Flatten) just drop their caches, and None is
-        returned."""
+        returned. With need_param_grads=False only dL/dx is wanted (the generator's step
+        through D, whose optimizer zeroes D's grads before its own step): the layers may
+        leave their grads as they are (see Layer.backward)."""
         stop = 0
         if not need_input_grad:
             stop = next((i for i, layer in enumerate(self.layers) if layer.params), len(self.layers))
@@ -85,7 +88,8 @@ class Sequential:
             if i < stop:
                 self.layers[i].forget()
                 continue
-            dout = self.layers[i].backward(dout, need_dx=need_input_grad or i > stop)
+            dout = self.layers[i].backward(dout, need_dx=need_input_grad or i > stop,
+                                           need_param_grads=need_param_grads)
         return dout if need_input_grad else None
 
     def forget(self) -> None:

@@ -166,7 +166,9 @@ class ObjectiveGANTrainer(GANTrainer):
         fake = self.G.forward(self.sample_noise(self.batch_size * self.pack, self.rng), training=True)
         logits = self.D.forward(self.packed(fake), training=True)
         loss, dlogits = self.objective.g_loss(logits)
-        self.G.backward(self.unpacked(self.D.backward(dlogits)), need_input_grad=False)
+        # as in GANTrainer: D's parameter gradients would be thrown away, so it skips them
+        self.G.backward(self.unpacked(self.D.backward(dlogits, need_param_grads=False)),
+                        need_input_grad=False)
         self.g_opt.step()
         return loss, self._summary(logits)
 

@@ -192,8 +192,9 @@ class WGANTrainer(GuardedTrainer):
         fake = self.G.forward(self.sample_noise(self.batch_size, self.rng), training=True)
         scores = self._scores(fake, "generated")
         loss, d_scores = wgan_generator_loss(scores)
-        # the critic's grads fill too (its optimizer zeroes them before its next step)
-        self.G.backward(self.critic.backward(d_scores), need_input_grad=False)
+        # the critic's parameter gradients would be thrown away (its optimizer zeroes them
+        # before its next step), so it skips them
+        self.G.backward(self.critic.backward(d_scores, need_param_grads=False), need_input_grad=False)
         self.g_opt.step()
         return loss
 

@@ -37,7 +37,7 @@ def test_the_floor_replays_every_product_of_an_iteration():
     expected = (n_dense_G                       # G forward for the fake batch
                 + 2 * (n_dense_D + 2 * n_dense_D - 1)   # D fwd + bwd (dW, dx but the first) x2
                 + n_dense_G + n_dense_D         # G step forwards
-                + (2 * n_dense_D)               # D backward with dx (it flows into G)
+                + n_dense_D                     # D backward: dx only (it flows into G; D's dW is not needed)
                 + (2 * n_dense_G - 1))          # G backward without dL/dz
     assert len(products) == expected
     replay = _gemm_floor(products)
@@ -80,3 +80,47 @@ def test_each_contender_in_its_own_process_unless_quick(shared, processes, monke
     assert set(result["median_ms"]) == {"numba", "numpy", "numba-matmul", "gemm_floor"}
     speed = bench.matmul_speed(16, 1, shared=shared)
     assert len(calls) == processes + (1 if shared else 2) and speed["gflops"]["teaching"] > 0
+
+
+def test_the_profile_counts_nested_time_once(monkeypatch):
+    """Exclusive time: the outer call's own share excludes the inner call, and the shares add
+    up to the outer call's whole duration (a fake clock that ticks once per reading)."""
+    from minigan.experiments import bench
+
+    ticks = iter(range(100))
+    monkeypatch.setattr(bench.time, "perf_counter", lambda: float(next(ticks)))
+    clock = bench._ExclusiveClock()
+    inner = clock.wrap(lambda: None, lambda: "inner")
+    outer = clock.wrap(lambda: (inner(), inner()), lambda: "outer")
+    outer()  # readings: outer 0, inner 1-2, inner 3-4, outer 5
+    assert clock.seconds == {"inner": 2.0, "outer": 3.0}
+
+
+@pytest.mark.parametrize("model, expected", [
+    ("mlp", {"Dense forward", "Dense backward", "BatchNorm forward", "LeakyReLU backward"}),
+    ("conv", {"im2col", "col2im", "Conv2D forward", "ConvTranspose2D backward"}),
+])
+def test_profile_of_an_iteration(model, expected):
+    from minigan.experiments import bench
+    from minigan.layers.base import Layer
+
+    forward = Layer.forward
+    result = bench.profile_iteration(model, 4, iterations=1, warmup=1)
+    assert Layer.forward is forward  # the timers are gone afterwards
+    ms = result["ms"]
+    assert set(ms) >= expected | {"matrix products", "Adam step", "rest"}
+    assert all(v > 0 for k, v in ms.items() if k != "rest")
+    assert sum(ms.values()) == pytest.approx(result["total_ms"], rel=1e-9)
+    assert "matrix products" in bench.format_profile(result)
+
+
+@pytest.mark.parametrize("contender, tuned", [("numba", True), ("gemm_floor", True), ("numpy", False)])
+def test_fast_contenders_run_in_a_tuned_process_as_the_commands_do(contender, tuned, monkeypatch):
+    """`minigan train` keeps freed memory for reuse (kernels.tune_process); the benchmark's
+    workers must too, or they time page faults the commands never take."""
+    from minigan.experiments import bench
+
+    calls = []
+    monkeypatch.setattr(bench, "tune_process", lambda: calls.append(1))
+    bench.time_contender("mlp", 4, contender, iterations=1, warmup=0, threads=1)
+    assert bool(calls) is tuned

@@ -71,6 +71,36 @@ def test_generator_step_gradient_equals_the_loss_gradient_through_D(rng):
     assert analytic == pytest.approx((up - down) / (2 * h), rel=1e-6)
 
 
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_the_generator_step_skips_only_gradients_nobody_uses(backend):
+    """D's parameter gradients in G's step would be thrown away, so D leaves its grads as
+    they are (a sentinel survives), while G gets exactly the gradient of a backward that
+    computes them all."""
+    from minigan import kernels
+
+    with kernels.backend(backend):
+        trainer, _ = make_trainer()
+        trainer.discriminator_step()
+        z = np.random.default_rng(5).standard_normal((16, 1))
+        trainer.sample_noise = lambda n, r: z
+        for p in trainer.D.parameters():
+            p.grad.fill(7.0)
+        trainer.g_opt.step = lambda: None  # keep G's weights for the second pass
+        trainer.generator_step()
+        assert all(np.all(p.grad == 7.0) for p in trainer.D.parameters())
+        skipped = [p.grad.copy() for p in trainer.G.parameters()]
+
+        from minigan.losses import generator_loss
+
+        trainer.G.zero_grad()
+        logits = trainer.D.forward(trainer.G.forward(z, training=True), training=True)
+        dlogits = generator_loss(logits, "non_saturating")[1]
+        trainer.G.backward(trainer.D.backward(dlogits), need_input_grad=False)  # everything
+        assert not all(np.all(p.grad == 7.0) for p in trainer.D.parameters())
+        for p, g in zip(trainer.G.parameters(), skipped, strict=True):
+            np.testing.assert_array_equal(p.grad, g)
+
+
 def test_history_records_sensible_values():
     trainer, _ = make_trainer()
     record = trainer.step()

@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from ..gan import GANTrainer
-from ..kernels import backend
+from ..kernels import backend, tune_process
 from ..kernels.matmul import blocked_matmul, record_products
 from ..optim import Adam
 
@@ -92,11 +92,17 @@ def time_contender(model: str, batch: int, contender: str, iterations: int, warm
 
     ``blas_threads``: None leaves BLAS alone; "auto" or a number applies that
     minigan.kernels.threads.ThreadPolicy first (as the training commands do)."""
-    check, n_products = None, None
+    check, n_products, chosen = None, None, None
+    if contender in ("numba", "numba-matmul", "gemm_floor"):
+        # as the commands run a fast backend (kernels.command_backend): freed memory is kept
+        # for reuse (the floor too: it replays the products of such a process). Without it
+        # the conv GAN took about 8,700 page faults an iteration (against 7) and its col2im
+        # half as long again.
+        tune_process()
     if blas_threads is not None:
         from ..kernels.threads import ThreadPolicy
 
-        ThreadPolicy(blas_threads).start()
+        chosen = ThreadPolicy(blas_threads).start()
     if contender == "pytorch":
         from . import torch_reference
 
@@ -120,7 +126,7 @@ def time_contender(model: str, batch: int, contender: str, iterations: int, warm
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
-    return {"times": times, "products": n_products, "check": check}
+    return {"times": times, "products": n_products, "check": check, "blas_threads": chosen}
 
 
 def _in_fresh_process(call: str, env: dict | None = None):
@@ -196,17 +202,18 @@ def load_comparison(model: str, batch: int, iterations: int = 9, warmup: int = 3
     each BLAS thread policy: every core (BLAS's own default), one thread, and "auto" (the
     policy the training commands use, minigan.kernels.threads). Each in a fresh process."""
     cores = os.cpu_count() or 1
-    ms = {}
+    ms, threads = {}, {}
     for policy in THREAD_POLICIES:
         setting = cores if policy == "all" else policy
         call = f"time_contender({model!r}, {batch}, 'numba', {iterations}, {warmup}, {cores}, {setting!r})"
-        idle = _median_ms(_in_fresh_process(call)["times"])
+        idle = _in_fresh_process(call)
         with competing_process():
-            loaded = _median_ms(_in_fresh_process(call)["times"])
-        ms[str(policy)] = {"idle": idle, "loaded": loaded}
+            loaded = _in_fresh_process(call)
+        ms[str(policy)] = {"idle": _median_ms(idle["times"]), "loaded": _median_ms(loaded["times"])}
+        threads[str(policy)] = {"idle": idle["blas_threads"], "loaded": loaded["blas_threads"]}
     best_idle = min(v["idle"] for v in ms.values())
     return {"model": model, "batch": batch, "cores": cores, "iterations": iterations,
-            "median_ms": ms,
+            "median_ms": ms, "blas_threads": threads,
             "loaded_over_idle": {k: v["loaded"] / v["idle"] for k, v in ms.items()},
             "loaded_over_best_idle": {k: v["loaded"] / best_idle for k, v in ms.items()}}
 
@@ -217,6 +224,8 @@ def format_load(result: dict) -> str:
              f"  {'BLAS threads':<16}{'idle ms':>9}{'loaded ms':>11}{'loaded/idle':>13}{'/ best idle':>13}"]
     for policy, t in result["median_ms"].items():
         label = {"all": f"{result['cores']} (all cores)", "1": "1", "auto": "auto (minigan)"}[policy]
+        if policy == "auto" and "blas_threads" in result:  # what it chose, idle -> loaded
+            label = "auto: {idle} -> {loaded}".format(**result["blas_threads"]["auto"])
         lines.append(f"  {label:<16}{t['idle']:>9.2f}{t['loaded']:>11.2f}"
                      f"{result['loaded_over_idle'][policy]:>13.2f}{result['loaded_over_best_idle'][policy]:>13.2f}")
     return "\n".join(lines)
@@ -295,7 +304,7 @@ def matmul_speed(n: int = 1024, repeats: int = 5, shared: bool = False) -> dict:
 
 
 def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: bool = True,
-        progress=None, load: bool = False) -> dict:
+        progress=None, load: bool = False, profile: bool = False) -> dict:
     for m in models:
         if m not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {m!r}")
@@ -319,6 +328,14 @@ def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: boo
     if progress:
         progress("teaching matmul vs BLAS")
     report["matmul"] = matmul_speed(256 if quick else 1024, 3 if quick else 5, shared=quick)
+    if profile:
+        report["profile"] = []
+        for m in models:
+            for b in batches:
+                if progress:
+                    progress(f"{m} GAN, batch {b}: where the time goes")
+                call = f"profile_iteration({m!r}, {b}, {iterations}, {warmup})"
+                report["profile"].append(_in_fresh_process(call))
     if load:
         report["load"] = []
         for m in models:
@@ -355,10 +372,97 @@ def format_report(report: dict) -> str:
     mm = report["matmul"]
     lines.append(f"teaching matmul {mm['n']}^3 float32: {mm['gflops']['teaching']:.1f} GFLOP/s, "
                  f"BLAS {mm['gflops']['blas']:.1f} GFLOP/s ({mm['teaching_fraction_of_blas']:.0%} of BLAS)")
+    for result in report.get("profile", []):
+        lines += ["", format_profile(result)]
     for result in report.get("load", []):
         lines += ["", format_load(result)]
     if "jit" in report:
         j = report["jit"]
         lines.append(f"first iteration in a fresh process: {j['empty_cache_s']:.2f} s with an empty "
                      f"Numba cache, {j['warm_cache_s']:.2f} s with a warm one")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the profile
+
+class _ExclusiveClock:
+    """Adds up, per label, the time spent inside wrapped functions *minus* the time of the
+    wrapped functions they call: a Dense backward's own time excludes its two products, which
+    are counted as "matrix products". What no wrapper covers is the rest of the iteration."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._children: list[float] = []  # time of timed calls nested in each open call
+
+    def wrap(self, fn, label_of):
+        def timed(*args, **kwargs):
+            self._children.append(0.0)
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent = time.perf_counter() - start
+                label = label_of(*args)
+                self.seconds[label] = self.seconds.get(label, 0.0) + spent - self._children.pop()
+                if self._children:
+                    self._children[-1] += spent
+        return timed
+
+
+@contextlib.contextmanager
+def _timed_everywhere(clock: _ExclusiveClock):
+    """Replace, for the block, the functions one iteration spends its time in by timed ones:
+    the fast layers' matrix products, im2col/col2im, every layer's forward and backward (by
+    class) and every optimizer step."""
+    from ..kernels import bindings, conv
+    from ..layers.base import Layer
+    from ..optim import Optimizer
+
+    patches = [(bindings, "matmul", lambda *a: "matrix products"),
+               (conv, "im2col", lambda *a: "im2col"),
+               (conv, "col2im", lambda *a: "col2im"),
+               (Layer, "forward", lambda layer, *a: f"{type(layer).__name__} forward"),
+               (Layer, "backward", lambda layer, *a: f"{type(layer).__name__} backward"),
+               (Optimizer, "step", lambda opt, *a: f"{type(opt).__name__} step")]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    try:
+        for owner, name, label_of in patches:
+            setattr(owner, name, clock.wrap(getattr(owner, name), label_of))
+        yield
+    finally:
+        for owner, name, fn in originals:
+            setattr(owner, name, fn)
+
+
+def profile_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3) -> dict:
+    """Where the time of one iteration goes, on the numba backend, in *this* process.
+
+    Returns {"total_ms", "ms": {label: ms per iteration}}, the labels being "matrix products",
+    "im2col", "col2im", "<Layer> forward/backward" (each without the products and im2col/col2im
+    it calls), "Adam step" (both players' optimizers) and "rest" (losses, sampling, the
+    trainer's and Sequential's Python). The timers cost well under a microsecond a call, a
+    few hundred calls an iteration; the products are the same calls the GEMM floor replays."""
+    tune_process()  # as time_contender does for the fast backends
+    trainer = make_trainer(model, batch)
+    clock = _ExclusiveClock()
+    with backend("numba"):
+        for _ in range(warmup):
+            trainer.step()
+        with _timed_everywhere(clock):
+            start = time.perf_counter()
+            for _ in range(iterations):
+                trainer.step()
+            total = time.perf_counter() - start
+    ms = {label: s * 1e3 / iterations for label, s in sorted(clock.seconds.items(), key=lambda kv: -kv[1])}
+    ms["rest"] = total * 1e3 / iterations - sum(ms.values())
+    return {"model": model, "batch": batch, "iterations": iterations,
+            "total_ms": total * 1e3 / iterations, "ms": ms}
+
+
+def format_profile(result: dict) -> str:
+    lines = [f"{result['model']} GAN, batch {result['batch']}: where an iteration's "
+             f"{result['total_ms']:.2f} ms go (numba backend, mean of {result['iterations']})",
+             f"  {'':<28}{'ms':>9}{'share':>8}"]
+    for label, ms in result["ms"].items():
+        lines.append(f"  {label:<28}{ms:>9.2f}{ms / result['total_ms']:>8.0%}")
     return "\n".join(lines)

@@ -158,6 +158,10 @@ class TorchGAN:
         d_loss.backward()
         self.opt_d.step()
         self.opt_g.zero_grad()
+        # D's parameter gradients are not needed for G's step; minigan's GANTrainer skips
+        # them too (need_param_grads=False), so both do the same work
+        self.D.requires_grad_(False)
         g_loss = self.bce(self.D(self.G(torch.randn(self.batch, self.latent_dim))), self.ones)
         g_loss.backward()
+        self.D.requires_grad_(True)
         self.opt_g.step()

@@ -32,8 +32,9 @@ def dense_forward(layer, x, training):
 
 @register(Dense, "compute_backward")
 def dense_backward(layer, dout, x):
-    layer.grads["W"] += matmul(x.T, dout)
-    layer.grads["b"] += dout.sum(axis=0)
+    if layer.need_param_grads:
+        layer.grads["W"] += matmul(x.T, dout)
+        layer.grads["b"] += dout.sum(axis=0)
     if not layer.need_dx:
         return None
     return matmul(dout, layer.params["W"].T)
@@ -101,8 +102,9 @@ def conv2d_backward(layer, dout, cache):
     F = layer.out_channels
     dout2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)
     Wm = layer.params["W"].reshape(F, -1)
-    layer.grads["W"] += matmul(dout2, cols.T).reshape(layer.params["W"].shape)
-    layer.grads["b"] += dout2.sum(axis=1)
+    if layer.need_param_grads:
+        layer.grads["W"] += matmul(dout2, cols.T).reshape(layer.params["W"].shape)
+        layer.grads["b"] += dout2.sum(axis=1)
     if not layer.need_dx:
         return None
     return conv.col2im(matmul(Wm.T, dout2), x_shape, *layer.kernel, layer.stride, pads)
@@ -125,8 +127,9 @@ def conv_transpose_backward(layer, dout, cache):
     x2, x_shape, pads = cache
     cols = conv.im2col(dout, *layer.kernel, layer.stride, pads)
     Wm = layer.params["W"].reshape(layer.in_channels, -1)
-    layer.grads["W"] += matmul(x2, cols.T).reshape(layer.params["W"].shape)
-    layer.grads["b"] += dout.sum(axis=(0, 2, 3))
+    if layer.need_param_grads:
+        layer.grads["W"] += matmul(x2, cols.T).reshape(layer.params["W"].shape)
+        layer.grads["b"] += dout.sum(axis=(0, 2, 3))
     if not layer.need_dx:
         return None
     N, C, H, W = x_shape

@@ -52,6 +52,7 @@ class Layer:
         self._cache = None
         self._has_cache = False
         self.need_dx = True  # set by backward for compute_backward to read
+        self.need_param_grads = True  # likewise
 
     # ----------------------------------------------------------------- the public contract
     def forward(self, x: np.ndarray, training: bool = True, remember: bool = True) -> np.ndarray:
@@ -86,13 +87,19 @@ class Layer:
             self._cache, self._has_cache = (cache, out.shape, backward), True
         return out
 
-    def backward(self, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
+    def backward(self, dout: np.ndarray, need_dx: bool = True,
+                 need_param_grads: bool = True) -> np.ndarray | None:
         """Back-propagate ``dout`` = dL/d(out); add the parameter gradients to ``grads`` and
         return dL/dx. Consumes the cache of the matching forward call.
 
         ``need_dx=False`` says nobody will use dL/dx (the first layer of a network whose input
         is data): a layer may then skip computing it and return None. Dense does, which saves
         the largest matrix product of a discriminator step.
+
+        ``need_param_grads=False`` says the parameter gradients will be thrown away (the
+        discriminator's, while the generator steps through it): a layer may then leave
+        ``grads`` as they are. Dense and the convolutions do, which saves one matrix product
+        per layer; the cheap ones (BatchNorm's gamma and beta) still add theirs.
         """
         if not self._has_cache:
             raise RuntimeError(
@@ -107,7 +114,7 @@ class Layer:
                 f"got {given}"
             )
         self._cache, self._has_cache = None, False
-        self.need_dx = need_dx
+        self.need_dx, self.need_param_grads = need_dx, need_param_grads
         if fast_backward is not None:
             return fast_backward(self, dout, cache)
         return self.compute_backward(dout, cache)

@@ -104,7 +104,8 @@ class Block(Layer):
         d_skip, d_branch = self.split(dout, in_channels)
         for i in range(len(self.layers) - 1, -1, -1):
             # the first layer's dx is needed only if the block's own dx is
-            d_branch = self.layers[i].backward(d_branch, need_dx=self.need_dx or i > 0)
+            d_branch = self.layers[i].backward(d_branch, need_dx=self.need_dx or i > 0,
+                                               need_param_grads=self.need_param_grads)
         if not self.need_dx:
             return None
         return d_skip + d_branch  # x fed both paths: their gradients add

@@ -176,8 +176,9 @@ class Conv2D(Layer):
         F = self.out_channels
         dout2 = np.ascontiguousarray(dout.transpose(1, 0, 2, 3)).reshape(F, -1)   # (F, N*OH*OW)
         Wm = self.params["W"].reshape(F, -1)
-        self.grads["W"] += (dout2 @ cols.T).reshape(self.params["W"].shape)
-        self.grads["b"] += dout2.sum(axis=1)
+        if self.need_param_grads:
+            self.grads["W"] += (dout2 @ cols.T).reshape(self.params["W"].shape)
+            self.grads["b"] += dout2.sum(axis=1)
         if not self.need_dx:
             return None
         return col2im(Wm.T @ dout2, x_shape, *self.kernel, self.stride, pads)
@@ -261,8 +262,9 @@ class ConvTranspose2D(Conv2D):
         x2, x_shape, pads = cache
         cols = im2col(dout, *self.kernel, self.stride, pads)                # (C_out*kh*kw, N*H*W)
         Wm = self.params["W"].reshape(self.in_channels, -1)
-        self.grads["W"] += (x2 @ cols.T).reshape(self.params["W"].shape)
-        self.grads["b"] += dout.sum(axis=(0, 2, 3))
+        if self.need_param_grads:
+            self.grads["W"] += (x2 @ cols.T).reshape(self.params["W"].shape)
+            self.grads["b"] += dout.sum(axis=(0, 2, 3))
         if not self.need_dx:
             return None
         N, C, H, W = x_shape

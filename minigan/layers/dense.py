@@ -50,8 +50,9 @@ class Dense(Layer):
         return out, x  # the backward needs x for dW
 
     def compute_backward(self, dout, x):
-        self.grads["W"] += x.T @ dout
-        self.grads["b"] += dout.sum(axis=0)
+        if self.need_param_grads:  # False: D while G steps through it (grads thrown away)
+            self.grads["W"] += x.T @ dout
+            self.grads["b"] += dout.sum(axis=0)
         if not self.need_dx:  # the first layer of a network: nobody needs dL/dx
             return None
         return dout @ self.params["W"].T

@@ -56,8 +56,9 @@ class Maxout(Layer):
         dz = np.zeros((n, self.units, self.pieces), dtype=dout.dtype)
         np.put_along_axis(dz, winner[:, :, None], dout[:, :, None], axis=2)  # only the winner
         dz = dz.reshape(n, self.units * self.pieces)
-        self.grads["W"] += x.T @ dz
-        self.grads["b"] += dz.sum(axis=0)
+        if self.need_param_grads:
+            self.grads["W"] += x.T @ dz
+            self.grads["b"] += dz.sum(axis=0)
         if not self.need_dx:
             return None
         return dz @ self.params["W"].T
