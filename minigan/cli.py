@@ -160,7 +160,7 @@ def _cmd_bench(args) -> int:
             print(f"... {message}", file=sys.stderr, flush=True)
 
     report = bench.run(models, tuple(batches), quick=args.quick, with_torch=not args.no_torch,
-                       progress=progress, load=args.load, profile=args.profile)
+                       progress=progress, load=args.load, profile=args.profile, rounds=args.rounds)
     print(json.dumps(report, indent=2) if args.json else bench.format_report(report))
     return 0
 
@@ -745,6 +745,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--load", action="store_true",
                    help="also time minigan with another process keeping one core busy, for each "
                         "BLAS thread policy (all cores, one, auto)")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="time the whole sequence of contenders this many times and report the median "
+                        "ratio with its range: on a shared machine whose speed drifts (1)")
     p.add_argument("--profile", action="store_true",
                    help="also show where an iteration's time goes: matrix products, im2col/col2im, "
                         "each layer type's own work, the optimizers, the rest")

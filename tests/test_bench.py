@@ -50,6 +50,7 @@ def test_the_floor_replays_every_product_of_an_iteration():
     (["--model", "resnet"], "model must be one of mlp, conv, got 'resnet'"),
     (["--batch", "0"], "batch sizes must be integers >= 2 (BatchNorm needs two), got 0"),
     (["--batch", "64,x"], "--batch must be comma-separated integers, got '64,x'"),
+    (["--rounds", "0"], "--rounds must be a positive integer, got 0"),
 ])
 def test_bad_arguments_are_one_line(args, message, capsys):
     assert main(["bench", "--quick", "--no-torch", *args]) == 2
@@ -124,3 +125,29 @@ def test_fast_contenders_run_in_a_tuned_process_as_the_commands_do(contender, tu
     monkeypatch.setattr(bench, "tune_process", lambda: calls.append(1))
     bench.time_contender("mlp", 4, contender, iterations=1, warmup=0, threads=1)
     assert bool(calls) is tuned
+
+
+def test_rounds_take_each_ratio_within_its_round(monkeypatch):
+    """The machine's speed drifts between rounds: round 1 runs at one speed (numba 10 ms,
+    floor 5 ms), round 2 three times slower for numba and twice for the floor. The reported
+    ratio is the median of the per-round ratios (2 and 3), not the ratio of the medians."""
+    from minigan.experiments import bench
+
+    times = iter([{"numba": 10, "numpy": 40, "gemm_floor": 5, "numba-matmul": 20},
+                  {"numba": 30, "numpy": 80, "gemm_floor": 10, "numba-matmul": 40}])
+    current = {}
+
+    def fake(call, env=None):
+        if "'numba'" in call:  # the first contender of a round starts the next round
+            current.update(next(times))
+        name = call.split("'")[-2]
+        return {"times": [current[name] / 1e3], "products": 3, "check": None}
+
+    monkeypatch.setattr(bench, "_in_fresh_process", fake)
+    result = bench.time_iteration("mlp", 4, with_torch=False, rounds=2)
+    assert result["ratio_to_gemm_floor_per_round"]["numba"] == [2.0, 3.0]
+    assert result["ratio_to_gemm_floor"]["numba"] == 2.5
+    assert result["median_ms"]["numba"] == 20.0 and result["median_ms"]["gemm_floor"] == 7.5
+    report = {"results": [result], "matmul": {"n": 8, "gflops": {"blas": 2.0, "teaching": 1.0},
+                                              "teaching_fraction_of_blas": 0.5}}
+    assert "2.50 (2.00-3.00)" in bench.format_report(report)

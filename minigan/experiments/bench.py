@@ -146,7 +146,8 @@ def time_contenders(model: str, batch: int, contenders: list[str], iterations: i
 
 
 def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
-                   with_torch: bool = True, threads: int | None = None, shared: bool = False) -> dict:
+                   with_torch: bool = True, threads: int | None = None, shared: bool = False,
+                   rounds: int = 1) -> dict:
     """Time every contender for one (model, batch).
 
     Each contender runs in its own fresh process, one after the other. Sharing a process
@@ -156,26 +157,44 @@ def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
     slower than alone). ``shared=True`` (``--quick``) saves the start-up of three processes:
     minigan's own contenders share one, the teaching kernel's Numba threads last; PyTorch
     keeps its own.
+
+    ``rounds`` > 1 runs the whole sequence of contenders that many times. On a shared machine
+    the speed drifts over minutes, so a ratio is taken within each round (its contenders ran
+    close together in time) and the median of those ratios is reported, with their range;
+    each contender's time is the median over the rounds.
     """
     threads = threads or os.cpu_count() or 1
     contenders = ["numba", "numpy", "gemm_floor", "numba-matmul"]  # BACKENDS and the floor
     call = f"{{}}({model!r}, {batch}, {{!r}}, {iterations}, {warmup}, {threads})"
-    if shared:
-        runs = _in_fresh_process(call.format("time_contenders", contenders))
-    else:
-        runs = {c: _in_fresh_process(call.format("time_contender", c)) for c in contenders}
+    torch_too = False
     if with_torch:
         from . import torch_reference
 
-        if torch_reference.available():
+        torch_too = torch_reference.available()
+    per_round = []  # {contender: median ms} for each round
+    for _ in range(rounds):
+        if shared:
+            runs = _in_fresh_process(call.format("time_contenders", contenders))
+        else:
+            runs = {c: _in_fresh_process(call.format("time_contender", c)) for c in contenders}
+        if torch_too:
             runs["pytorch"] = _in_fresh_process(call.format("time_contender", "pytorch"))
-    ms = {name: _median_ms(r["times"]) for name, r in runs.items()}
+        per_round.append({name: _median_ms(r["times"]) for name, r in runs.items()})
+    ms = {name: float(np.median([r[name] for r in per_round])) for name in per_round[0]}
+
+    def ratio(name, reference):
+        values = [r[name] / r[reference] for r in per_round]
+        return float(np.median(values)), values
+
     result = {"model": model, "batch": batch, "threads": threads, "iterations": iterations,
-              "median_ms": ms, "iterations_per_second": {k: 1e3 / v for k, v in ms.items()},
+              "rounds": rounds, "median_ms": ms,
+              "iterations_per_second": {k: 1e3 / v for k, v in ms.items()},
               "matrix_products_per_iteration": runs["gemm_floor"]["products"],
-              "ratio_to_gemm_floor": {k: ms[k] / ms["gemm_floor"] for k in BACKENDS}}
-    if "pytorch" in ms:
-        result["ratio_to_pytorch"] = {k: ms[k] / ms["pytorch"] for k in BACKENDS}
+              "ratio_to_gemm_floor": {k: ratio(k, "gemm_floor")[0] for k in BACKENDS},
+              "ratio_to_gemm_floor_per_round": {k: ratio(k, "gemm_floor")[1] for k in BACKENDS}}
+    if torch_too:
+        result["ratio_to_pytorch"] = {k: ratio(k, "pytorch")[0] for k in BACKENDS}
+        result["ratio_to_pytorch_per_round"] = {k: ratio(k, "pytorch")[1] for k in BACKENDS}
         result["pytorch_check"] = runs["pytorch"]["check"]
     return result
 
@@ -304,13 +323,15 @@ def matmul_speed(n: int = 1024, repeats: int = 5, shared: bool = False) -> dict:
 
 
 def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: bool = True,
-        progress=None, load: bool = False, profile: bool = False) -> dict:
+        progress=None, load: bool = False, profile: bool = False, rounds: int = 1) -> dict:
     for m in models:
         if m not in MODELS:
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {m!r}")
     for b in batches:
         if not (isinstance(b, int) and b >= 2):
             raise ValueError(f"batch sizes must be integers >= 2 (BatchNorm needs two), got {b!r}")
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
+        raise ValueError(f"--rounds must be a positive integer, got {rounds!r}")
     iterations, warmup = (3, 1) if quick else (9, 3)
     report = {"quick": quick, "cpu_count": os.cpu_count(), "numpy": np.__version__, "results": []}
     if with_torch:
@@ -324,7 +345,8 @@ def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: boo
         for b in batches:
             if progress:
                 progress(f"timing {m} GAN, batch {b}")
-            report["results"].append(time_iteration(m, b, iterations, warmup, with_torch, shared=quick))
+            report["results"].append(time_iteration(m, b, iterations, warmup, with_torch, shared=quick,
+                                                    rounds=rounds))
     if progress:
         progress("teaching matmul vs BLAS")
     report["matmul"] = matmul_speed(256 if quick else 1024, 3 if quick else 5, shared=quick)
@@ -350,18 +372,36 @@ def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: boo
     return report
 
 
+def _ratio_text(result: dict, reference: str, name: str) -> str:
+    """A contender's time over the reference's: the reported (per-round median) ratio, with
+    the range over the rounds when there were several."""
+    ms = result["median_ms"]
+    if name == reference:
+        return "1.00"
+    if name not in BACKENDS:  # the floor against PyTorch, or PyTorch against the floor
+        return f"{ms[name] / ms[reference]:.2f}"
+    key = "ratio_to_gemm_floor" if reference == "gemm_floor" else "ratio_to_pytorch"
+    text = f"{result[key][name]:.2f}"
+    spread = result.get(key + "_per_round", {}).get(name, [])
+    if len(spread) > 1:
+        text += f" ({min(spread):.2f}-{max(spread):.2f})"
+    return text
+
+
 def format_report(report: dict) -> str:
     lines = []
     for r in report["results"]:
         ms = r["median_ms"]
+        rounds = r.get("rounds", 1)
+        over = f", median of {rounds} rounds" if rounds > 1 else ""
         lines.append(f"{r['model']} GAN, batch {r['batch']}: one iteration (D step on real + fake, "
-                     f"G step), Adam, float32, {r['threads']} threads, median of {r['iterations']}")
+                     f"G step), Adam, float32, {r['threads']} threads, median of {r['iterations']}{over}")
         lines.append(f"  {'':<20}{'ms':>9}{'it/s':>9}{'x floor':>10}{'x PyTorch':>11}")
         for name in (*BACKENDS, "gemm_floor", "pytorch"):
             if name not in ms:
                 continue
-            floor = f"{ms[name] / ms['gemm_floor']:.2f}"
-            torch_ratio = f"{ms[name] / ms['pytorch']:.2f}" if "pytorch" in ms else "-"
+            floor = _ratio_text(r, "gemm_floor", name)
+            torch_ratio = _ratio_text(r, "pytorch", name) if "pytorch" in ms else "-"
             label = {"gemm_floor": "GEMM floor", "pytorch": "PyTorch"}.get(name, f"minigan {name}")
             lines.append(f"  {label:<20}{ms[name]:>9.2f}{1e3 / ms[name]:>9.1f}{floor:>10}{torch_ratio:>11}")
         check = r.get("pytorch_check")
