@@ -170,6 +170,29 @@ def test_fast_batchnorm_matches_the_reference(shape, dtype, training, rng):
     assert_passes_match((ref[0], ref[0], ref[2], ref[3]), (ref[0], ref[0], fast[2], fast[3]), dtype)
 
 
+@pytest.mark.parametrize("shape", [(2, 1), (7, 5), (64, 512), (128, 1024)], ids=str)
+def test_batchnorm_kernel_for_dense_input_gives_the_same_bits(shape, rng):
+    """The vectorised float32 (N, F) kernels against the general (N, C, M) ones on the same
+    input: every output bit for bit (the training runs made before it must repeat)."""
+    from minigan.kernels import batchnorm as bn
+
+    N, F = shape
+    x = (1 + 3 * rng.standard_normal((N, F, 1))).astype(np.float32)
+    gamma = (1 + 0.3 * rng.standard_normal(F)).astype(np.float32)
+    beta = rng.standard_normal(F).astype(np.float32)
+    dout = rng.standard_normal((N, F, 1)).astype(np.float32)
+    general = [np.empty_like(x), np.empty_like(x)] + [np.empty(F, np.float32) for _ in range(3)]
+    bn._train_forward_numba(x, gamma, beta, np.float32(1e-5), *general)
+    fast = bn.train_forward(x, gamma, beta, 1e-5)  # dispatches to the (N, F) kernel
+    for a, b in zip(fast, general, strict=True):
+        np.testing.assert_array_equal(a, b)
+    xhat, inv_std = general[1], general[4]
+    general_back = [np.empty_like(dout), np.empty(F, np.float32), np.empty(F, np.float32)]
+    bn._train_backward_numba(dout, xhat, gamma, inv_std, *general_back)
+    for a, b in zip(bn.train_backward(dout, xhat, gamma, inv_std), general_back, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 CONV_CASES = [  # (in, out, kernel, stride, padding, input shape)
     (2, 3, 3, 1, "valid", (2, 2, 5, 6)),
     (2, 3, 3, 2, "same", (2, 2, 6, 6)),
