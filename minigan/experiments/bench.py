@@ -396,14 +396,15 @@ def format_report(report: dict) -> str:
         over = f", median of {rounds} rounds" if rounds > 1 else ""
         lines.append(f"{r['model']} GAN, batch {r['batch']}: one iteration (D step on real + fake, "
                      f"G step), Adam, float32, {r['threads']} threads, median of {r['iterations']}{over}")
-        lines.append(f"  {'':<20}{'ms':>9}{'it/s':>9}{'x floor':>10}{'x PyTorch':>11}")
+        w = 20 if rounds > 1 else 11  # room for "(low-high)" after each ratio
+        lines.append(f"  {'':<20}{'ms':>9}{'it/s':>9}{'x floor':>{w}}{'x PyTorch':>{w}}")
         for name in (*BACKENDS, "gemm_floor", "pytorch"):
             if name not in ms:
                 continue
             floor = _ratio_text(r, "gemm_floor", name)
             torch_ratio = _ratio_text(r, "pytorch", name) if "pytorch" in ms else "-"
             label = {"gemm_floor": "GEMM floor", "pytorch": "PyTorch"}.get(name, f"minigan {name}")
-            lines.append(f"  {label:<20}{ms[name]:>9.2f}{1e3 / ms[name]:>9.1f}{floor:>10}{torch_ratio:>11}")
+            lines.append(f"  {label:<20}{ms[name]:>9.2f}{1e3 / ms[name]:>9.1f}{floor:>{w}}{torch_ratio:>{w}}")
         check = r.get("pytorch_check")
         if check:
             lines.append(f"  same losses as PyTorch from the same weights: {check['same']} "
