@@ -17,6 +17,12 @@ the ratios between them are what to read (figures measured on the reference mach
 docs/benchmarks.md).
 Also measured: the first iteration in a fresh process with an empty Numba cache and with a
 warm one (the JIT cost), and the teaching matmul against BLAS at 1024 x 1024 x 1024.
+
+Options: ``rounds`` repeats the whole sequence of contenders and takes each ratio within a
+round (a shared machine's speed drifts over minutes); ``profile`` splits one iteration into
+exclusive times per layer type, matrix products, im2col/col2im and optimizers
+(``profile_iteration``); ``load`` times minigan again beside a busy process, for each BLAS
+thread policy (``load_comparison``).
 """
 
 from __future__ import annotations
