@@ -59,10 +59,11 @@ def pytest_collection_modifyitems(items):
     one worker per core with `--dist loadfile`, so a module-scoped training run is computed
     once, on the worker that gets its file): the long files come first, so that no worker is
     left with a long file at the end while the other idles. The notebooks' file is the
-    longest (about 4 of the suite's 9 CPU minutes), so it goes first and one worker starts on
-    it while the other takes the files with shared training runs, then the rest. (Notebooks
-    second, after those files, left one worker idle for the last 40-50 s.) Without xdist
-    only the order changes."""
+    longest (about 3.5 of the suite's 8.5 CPU minutes), so it goes first and one worker starts
+    on it while the other takes the files with shared training runs, then the rest. (With the
+    notebooks second, after those files, the suite's wall time was 44 s above half its CPU
+    time; with them first, 14 s, worker start-up included.) Without xdist only the order
+    changes."""
     def long_first(item):
         notebook_run = item.path.name == "test_notebooks.py" and "runs_top_to_bottom" in item.name
         return 0 if notebook_run else 1 if _shares_a_module_fixture(item) else 2

@@ -188,19 +188,16 @@ def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
         per_round.append({name: _median_ms(r["times"]) for name, r in runs.items()})
     ms = {name: float(np.median([r[name] for r in per_round])) for name in per_round[0]}
 
-    def ratio(name, reference):
-        values = [r[name] / r[reference] for r in per_round]
-        return float(np.median(values)), values
-
     result = {"model": model, "batch": batch, "threads": threads, "iterations": iterations,
               "rounds": rounds, "median_ms": ms,
               "iterations_per_second": {k: 1e3 / v for k, v in ms.items()},
-              "matrix_products_per_iteration": runs["gemm_floor"]["products"],
-              "ratio_to_gemm_floor": {k: ratio(k, "gemm_floor")[0] for k in BACKENDS},
-              "ratio_to_gemm_floor_per_round": {k: ratio(k, "gemm_floor")[1] for k in BACKENDS}}
+              "matrix_products_per_iteration": runs["gemm_floor"]["products"]}
+    for reference, key in (("gemm_floor", "ratio_to_gemm_floor"), ("pytorch", "ratio_to_pytorch")):
+        if reference in ms:
+            per = {k: [r[k] / r[reference] for r in per_round] for k in BACKENDS}
+            result[key] = {k: float(np.median(v)) for k, v in per.items()}
+            result[key + "_per_round"] = per
     if torch_too:
-        result["ratio_to_pytorch"] = {k: ratio(k, "pytorch")[0] for k in BACKENDS}
-        result["ratio_to_pytorch_per_round"] = {k: ratio(k, "pytorch")[1] for k in BACKENDS}
         result["pytorch_check"] = runs["pytorch"]["check"]
     return result
 
