@@ -37,6 +37,13 @@ def main() -> int:
     from minigan.kernels import command_backend
 
     rows = json.loads(TABLE.read_text())["runs"] if TABLE.exists() else []
+
+    def save() -> None:  # after every run, so that a stopped script loses at most one
+        table = {"what": "minigan train ring --loss LOSS [--pack 2] --seed SEED, small setup, 4,000 "
+                         "iterations; summaries over the last 5 snapshots (iterations 3,600-4,000)",
+                 "runs": rows}
+        atomic_write_text(TABLE, json.dumps(table, indent=1) + "\n")
+
     done = {(r["loss"], r["pack"], r["seed"]) for r in rows}
     order = ([(s, lp) for s in SEEDS for lp in ROWS if lp[0] not in DEAR]
              + [(s, lp) for s in SEEDS for lp in ROWS if lp[0] in DEAR])
@@ -52,8 +59,7 @@ def main() -> int:
             row["modes_covered"] = [int(v) for v in run["coverage"]["modes_covered"]]
             row["high_quality"] = [float(v) for v in run["coverage"]["high_quality"]]
             rows.append(row)
-            save(rows, atomic_write_text)
-    save(rows, atomic_write_text)
+            save()
     fig = plots.ring_objectives(rows, "the ring, minigan's small setup, 4,000 iterations; seeds as dots",
                                 published=ring.PUBLISHED_RING_ROWS)
     plots.save(fig, FIGURE)
@@ -62,13 +68,6 @@ def main() -> int:
               f"{t['modes_std']:.1f}  high quality {100 * t['high_quality_mean']:.0f} ± "
               f"{100 * t['high_quality_std']:.0f}%  {t['ms_per_iteration']:.0f} ms/it")
     return 0
-
-
-def save(rows, atomic_write_text) -> None:
-    table = {"what": "minigan train ring --loss LOSS [--pack 2] --seed SEED, small setup, 4,000 "
-                     "iterations; summaries over the last 5 snapshots (iterations 3,600-4,000)",
-             "runs": rows}
-    atomic_write_text(TABLE, json.dumps(table, indent=1) + "\n")
 
 
 if __name__ == "__main__":

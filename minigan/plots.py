@@ -528,8 +528,8 @@ def ring_objectives(rows: list[dict], title: str = "", published: dict | None = 
     fig = Figure(figsize=(max(8, 1.1 * len(table)), 3.8), layout="constrained")
     ax_m, ax_q = fig.subplots(1, 2)
     x = np.arange(len(table))
+    several = any(len(t["seeds"]) > 1 for t in table)
     for ax, key, scale, colour in ((ax_m, "modes", 1, "tab:blue"), (ax_q, "high_quality", 100, "tab:green")):
-        several = any(len(t["seeds"]) > 1 for t in table)
         ax.bar(x, [scale * t[key + "_mean"] for t in table], color=colour, alpha=0.8,
                yerr=[scale * t[key + "_std"] for t in table] if several else None, capsize=3)
         if several:

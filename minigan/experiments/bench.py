@@ -344,30 +344,28 @@ def run(models=("mlp",), batches=(64, 128), quick: bool = False, with_torch: boo
             import torch
 
             report["pytorch"] = torch.__version__
-    for m in models:
-        for b in batches:
-            if progress:
-                progress(f"timing {m} GAN, batch {b}")
-            report["results"].append(time_iteration(m, b, iterations, warmup, with_torch, shared=quick,
-                                                    rounds=rounds))
+
+    def each(what, measure):
+        """measure(model, batch) for every model and batch, saying what it does first."""
+        out = []
+        for m in models:
+            for b in batches:
+                if progress:
+                    progress(f"{m} GAN, batch {b}: {what}")
+                out.append(measure(m, b))
+        return out
+
+    report["results"] = each("timing", lambda m, b: time_iteration(m, b, iterations, warmup, with_torch,
+                                                                   shared=quick, rounds=rounds))
     if progress:
         progress("teaching matmul vs BLAS")
     report["matmul"] = matmul_speed(256 if quick else 1024, 3 if quick else 5, shared=quick)
     if profile:
-        report["profile"] = []
-        for m in models:
-            for b in batches:
-                if progress:
-                    progress(f"{m} GAN, batch {b}: where the time goes")
-                call = f"profile_iteration({m!r}, {b}, {iterations}, {warmup})"
-                report["profile"].append(_in_fresh_process(call))
+        report["profile"] = each("where the time goes", lambda m, b: _in_fresh_process(
+            f"profile_iteration({m!r}, {b}, {iterations}, {warmup})"))
     if load:
-        report["load"] = []
-        for m in models:
-            for b in batches:
-                if progress:
-                    progress(f"{m} GAN, batch {b}: idle and with a competing busy process")
-                report["load"].append(load_comparison(m, b, iterations, warmup))
+        report["load"] = each("idle and with a competing busy process",
+                              lambda m, b: load_comparison(m, b, iterations, warmup))
     if not quick:
         if progress:
             progress("JIT cost (fresh processes, empty and warm Numba cache)")
