@@ -6,6 +6,21 @@ import numpy as np
 import pytest
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own configure, which sets up the temp folders
+def pytest_configure(config):
+    """Tests never write to the user's home: matplotlib would keep its font list in
+    ~/.cache/matplotlib (and make ~/.config/matplotlib), and every notebook kernel would make
+    ~/.ipython. Both go to one folder of the session's temporary directory instead, set before
+    any test module imports matplotlib. Under pytest-xdist the main process sets it and the
+    workers, and the kernels they start, inherit both: the font list is built once per session.
+    A folder you set yourself (MPLCONFIGDIR, IPYTHONDIR) is kept."""
+    home = config._tmp_path_factory.getbasetemp() / "home"  # pytest's tmp_path_factory
+    for variable, folder in (("MPLCONFIGDIR", "matplotlib"), ("IPYTHONDIR", "ipython")):
+        if variable not in os.environ:
+            (home / folder).mkdir(parents=True, exist_ok=True)
+            os.environ[variable] = str(home / folder)
+
+
 @pytest.fixture
 def rng():
     """A seeded generator for every test that needs randomness."""

@@ -3,6 +3,8 @@ outputs. The notebooks end with their own assert checks, so running them tests t
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -18,6 +20,22 @@ def test_the_course_notebooks_are_there():
     names = [p.stem for p in NOTEBOOKS]
     for name in EXPECTED:
         assert name in names
+
+
+def test_kernels_and_figures_keep_out_of_the_home_folder(tmp_path):
+    """A process started by the suite (a notebook's kernel) finds MPLCONFIGDIR and IPYTHONDIR
+    set (tests/conftest.py): with HOME pointing at an empty folder, building matplotlib's font
+    list and IPython's profile writes nothing there."""
+    home = tmp_path / "home"
+    home.mkdir()
+    code = ("import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot; "
+            "from IPython.core.profiledir import ProfileDir; from IPython.paths import get_ipython_dir; "
+            "ProfileDir.create_profile_dir_by_name(get_ipython_dir(), 'default'); "
+            "print(matplotlib.get_cachedir()); print(get_ipython_dir())")
+    out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "HOME": str(home)},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert sorted(home.iterdir()) == []
+    assert out == [os.environ["MPLCONFIGDIR"], os.environ["IPYTHONDIR"]]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
