@@ -237,15 +237,26 @@ def compare_losses(config: CompareConfig | None = None, progress: bool = True) -
     runs = {loss: [] for loss in config.losses}
     try:
         for seed in range(config.seeds):
-            setup = _Setup(config, seed)
-            for loss in config.losses:
-                if bar is not None:
-                    bar.set_postfix_str(f"seed {seed}, {loss}")
-                runs[loss].append(run_one(setup, loss, bar))
+            for loss, run in run_seed(config, seed, bar).items():
+                runs[loss].append(run)
     finally:
         if bar is not None:
             bar.close()
     return {"config": config, "runs": runs}
+
+
+def run_seed(config: CompareConfig, seed: int, progress=None) -> dict[str, dict]:
+    """The runs of one seed, {loss: run}: one GAN per loss, all from the seed's setup. Seeds are
+    independent of each other (each draws from its own generators), so seed s here is seed s
+    of ``compare_losses``, run for run."""
+    config = config.validate()
+    setup = _Setup(config, seed)
+    runs = {}
+    for loss in config.losses:
+        if progress is not None:
+            progress.set_postfix_str(f"seed {seed}, {loss}")
+        runs[loss] = run_one(setup, loss, progress)
+    return runs
 
 
 def summarise(results: dict) -> dict:
