@@ -140,9 +140,21 @@ def test_the_cache_key_follows_the_data_content_and_the_recipe(tmp_path, monkeyp
 
 def test_training_shows_progress_on_stderr(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
-    metrics.train_classifier(train_images=128, progress=True)
+    metrics.train_classifier(train_images=128, progress=True, test_images=100)
     captured = capsys.readouterr()
     assert "training the quality classifier" in captured.err and captured.out == ""
+
+
+def test_a_classifier_below_the_floor_is_used_but_not_cached(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
+    monkeypatch.setattr(metrics, "CLASSIFIER_FLOOR", 0.99)  # one batch of 64 images: far below
+    model, score = metrics.train_classifier(train_images=64, test_images=metrics.CHECK_IMAGES)
+    used = metrics.get_classifier(train_images=64, progress=False)
+    assert same_weights(used, model)  # the same deterministic training
+    assert list(tmp_path.iterdir()) == []  # nothing cached
+    err = capsys.readouterr().err
+    assert f"reached only {score:.1%} on {metrics.CHECK_IMAGES} test images (floor 99%)" in err
+    assert "not cached" in err and len(err.strip().splitlines()) == 1
 
 
 def test_frechet_distance_on_synthetic_features(rng):
