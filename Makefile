@@ -45,8 +45,8 @@ demo: $(VENV)/.installed-run
 # One pytest worker per core (pytest-xdist), each with one BLAS thread: two workers that each
 # start two BLAS threads on two cores make OpenBLAS spin against itself, many times slower.
 # --dist loadfile keeps each test file on one worker, so a module's shared training run is
-# computed once; tests/conftest.py puts the files with long items first (kept by
-# --no-loadscope-reorder). (loadgroup would be finer, but with pytest 9 it did not group.)
+# computed once (tests/conftest.py makes each notebook a unit of its own, so the two workers
+# share the notebooks) and puts the long items first (kept by --no-loadscope-reorder). (loadgroup would be finer, but with pytest 9 it did not group.)
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

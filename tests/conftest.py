@@ -72,13 +72,12 @@ def _shares_a_module_fixture(item) -> bool:
 def pytest_collection_modifyitems(items):
     """Executing the notebooks is slow: mark those tests. For pytest-xdist (`make test` runs
     one worker per core with `--dist loadfile`, so a module-scoped training run is computed
-    once, on the worker that gets its file): the long files come first, so that no worker is
-    left with a long file at the end while the other idles. The notebooks' file is the
-    longest (about 3.5 of the suite's 8.5 CPU minutes), so it goes first and one worker starts
-    on it while the other takes the files with shared training runs, then the rest. (With the
-    notebooks second, after those files, the suite's wall time was 44 s above half its CPU
-    time; with them first, 14 s, worker start-up included.) Without xdist only the order
-    changes."""
+    once, on the worker that gets its file): the long items come first, so that no worker is
+    left with a long one at the end while the other idles. The notebooks go first (each one a
+    unit of its own, see pytest_xdist_make_scheduler), then the files with shared training
+    runs, then the rest. (With the notebooks after those files, the suite's wall time was 44 s
+    above half its CPU time; with them first, 14 s, worker start-up included.) Without xdist
+    only the order changes."""
     def long_first(item):
         notebook_run = item.path.name == "test_notebooks.py" and "runs_top_to_bottom" in item.name
         return 0 if notebook_run else 1 if _shares_a_module_fixture(item) else 2
@@ -87,3 +86,23 @@ def pytest_collection_modifyitems(items):
         if item.path.name == "test_notebooks.py":
             item.add_marker(pytest.mark.slow)
     items.sort(key=long_first)  # stable: each module's tests keep their order
+
+
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called only when it runs
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with one exception: each notebook's run is a unit of its own, so the two
+    workers share the notebooks. As one file they were about 240 of the suite's 510 CPU seconds,
+    close to half: one worker ran nothing else for most of the run, and a slower notebook would
+    have set the suite's wall time on its own. The notebooks share no fixture, so nothing is
+    computed twice. Other modes (-n 0, --dist load) are left to pytest-xdist."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class NotebooksApart(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            if "::test_notebook_runs_top_to_bottom[" in nodeid:
+                return nodeid
+            return super()._split_scope(nodeid)
+
+    return NotebooksApart(config, log)
