@@ -203,15 +203,20 @@ def load_mnist_uint8(split: str = "train", data_dir: str | Path | None = None,
 
 
 def load_mnist(split: str = "train", data_dir: str | Path | None = None,
-               verify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+               verify: bool = True, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Images as float32 (n, 1, 28, 28) scaled to [-1, 1] (pixel / 127.5 - 1, the range of a
-    tanh generator) and labels as int64 (n,).
+    tanh generator) and labels as int64 (n,). ``limit`` > 0: only the first ``limit`` of them
+    (a short run need not convert all 60,000 training images; that took 0.13 s a call).
 
     Without ``data_dir`` the shipped files are used, after checking their SHA-256 checksums
     (``verify``); a missing or altered file is reported in one line. A user's ``data_dir``
     is checked for structure (see _load_pair).
     """
+    if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 0:
+        raise ValueError(f"limit must be a non-negative integer (0: every image), got {limit!r}")
     images, labels = load_mnist_uint8(split, data_dir, verify)
+    if limit:
+        images, labels = images[:limit], labels[:limit]
     x = images.astype(np.float32)[:, None, :, :] / np.float32(127.5) - np.float32(1.0)
     return x, labels.astype(np.int64)
 

@@ -100,9 +100,7 @@ def train_classifier(seed: int = 0, data_dir=None, progress: bool = False, train
     from .models import mnist_classifier
     from .optim import Adam
 
-    x, y = load_mnist("train", data_dir)
-    if train_images:
-        x, y = x[:train_images], y[:train_images]
+    x, y = load_mnist("train", data_dir, limit=train_images)
     batch = CLASSIFIER_RECIPE["batch"]
     if len(x) < batch:
         raise ValueError(f"train_images must be at least {batch} for the classifier, got {len(x)}")
@@ -124,10 +122,7 @@ def train_classifier(seed: int = 0, data_dir=None, progress: bool = False, train
                     model.backward(grad, need_input_grad=False)
                     opt.step()
                     bar.update(1)
-    x, y = load_mnist("test", data_dir)
-    if test_images:
-        x, y = x[:test_images], y[:test_images]
-    return model, accuracy(model, x, y)
+    return model, accuracy(model, *load_mnist("test", data_dir, limit=test_images))
 
 
 def classify(model, images: np.ndarray, batch: int = 500) -> tuple[np.ndarray, np.ndarray]:
@@ -209,8 +204,7 @@ def _load_cached_classifier(path, seed: int, data_dir):
         model = mnist_classifier(seed=seed).load(path)
     except (ValueError, OSError, KeyError) as err:
         return None, f"unreadable ({str(err).splitlines()[0]})"
-    x, y = load_mnist("test", data_dir)
-    score = accuracy(model, x[:CHECK_IMAGES], y[:CHECK_IMAGES])
+    score = accuracy(model, *load_mnist("test", data_dir, limit=CHECK_IMAGES))
     if score < CLASSIFIER_FLOOR:
         return None, (f"it classifies only {score:.1%} of {CHECK_IMAGES} test images "
                       f"(floor {CLASSIFIER_FLOOR:.0%})")
@@ -275,7 +269,7 @@ def calibration(model, n: int = 10000, seed: int = 0, data_dir=None) -> list[dic
     from .models import mlp_generator
 
     rng = np.random.default_rng(seed)
-    reference, _ = classify(model, load_mnist("test", data_dir)[0][:n])
+    reference, _ = classify(model, load_mnist("test", data_dir, limit=n)[0])
     train = load_mnist("train", data_dir)[0]
     real = train[rng.choice(len(train), size=min(n, len(train)), replace=False)]
     rows = [("training images (the floor)", real)]

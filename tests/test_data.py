@@ -30,6 +30,12 @@ def test_standard_split_shapes_range_and_labels():
     assert x[:10000].std() / 255 == pytest.approx(0.3081, abs=3e-3)
     # the first test image of MNIST is a 7, the first training image a 5
     assert yt[0] == 7 and y[0] == 5 and (xt[0] > 0).sum() > 50
+    # limit: the first images only, the same numbers
+    xs, ys = load_mnist("test", limit=300)
+    assert xs.shape == (300, 1, 28, 28)
+    np.testing.assert_array_equal(xs, xt[:300])
+    np.testing.assert_array_equal(ys, yt[:300])
+    assert len(load_mnist("validation", limit=20_000)[0]) == 10_000  # all there are
 
 
 def test_checksums_of_the_shipped_files():
@@ -145,3 +151,7 @@ def test_bad_arguments(tmp_path):
         load_mnist("dev")
     with pytest.raises(DataError, match="data directory not found"):
         load_mnist(data_dir=tmp_path / "nowhere")
+    for limit in (-1, 2.5, True):
+        with pytest.raises(ValueError, match=rf"limit must be a non-negative integer \(0: every image\), "
+                                             rf"got {limit!r}"):
+            load_mnist("test", limit=limit)

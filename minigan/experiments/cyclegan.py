@@ -131,9 +131,7 @@ class CycleGANRun(ImageRun):
     def evaluate(self, classifier=None, n: int | None = None) -> dict:
         """On held-out digits a: G_AB(a) against dilate(a) (and, for reference, a itself, i.e.
         doing nothing), the round trip G_BA(G_AB(a)) against a, and the classifier's labels."""
-        a, labels = load_mnist("heldout", self.config.data_dir)
-        if n:
-            a, labels = a[:n], labels[:n]
+        a, labels = load_mnist("heldout", self.config.data_dir, limit=n or 0)
         thick = dilate(a)
         fake_B = predict_in_batches(self.models["G_AB"], a)
         round_trip = predict_in_batches(self.models["G_BA"], fake_B)
@@ -145,7 +143,7 @@ class CycleGANRun(ImageRun):
                 "G_BA(dilate(a)) vs a": image_report(thin, a, labels, classifier)}
 
     def figure_rows(self) -> list[tuple[str, np.ndarray]]:
-        a = load_mnist("heldout", self.config.data_dir)[0][: self.config.grid]
+        a = load_mnist("heldout", self.config.data_dir, limit=self.config.grid)[0]
         fake_B = self.models["G_AB"].predict(a)
         return [("a", a), ("G_AB(a)", fake_B), ("dilate(a)", dilate(a)),
                 ("G_BA(G_AB(a))", self.models["G_BA"].predict(fake_B))]

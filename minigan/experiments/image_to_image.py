@@ -89,8 +89,7 @@ class ImageRun:
         """The training images the run uses: the first ``train_images`` (0: all) of the split."""
         from ..data import load_mnist
 
-        images, _ = load_mnist("train", config.data_dir)
-        return images[: config.train_images] if config.train_images else images
+        return load_mnist("train", config.data_dir, limit=config.train_images)[0]
 
     FORMAT = ""
     KIND = ""

@@ -124,9 +124,7 @@ class Pix2PixRun(ImageRun):
     def evaluate(self, classifier=None, n: int | None = None) -> dict:
         """The measures on the held-out digits: the generator's outputs and, for reference, the
         task's input itself, against the true digits."""
-        images, labels = load_mnist("heldout", self.config.data_dir)
-        if n:
-            images, labels = images[:n], labels[:n]
+        images, labels = load_mnist("heldout", self.config.data_dir, limit=n or 0)
         x = make_input(self.config.task, images)
         return {"task": self.config.task, "objective": self.config.objective,
                 "epoch": self.epoch, "test_images": len(images),
@@ -135,8 +133,7 @@ class Pix2PixRun(ImageRun):
                 "truth": image_report(images, images, labels, classifier)}
 
     def figure_rows(self) -> list[tuple[str, np.ndarray]]:
-        images, _ = load_mnist("heldout", self.config.data_dir)
-        truth = images[: self.config.grid]
+        truth = load_mnist("heldout", self.config.data_dir, limit=self.config.grid)[0]
         x = make_input(self.config.task, truth)
         return [("input", x), ("output", self.models["G"].predict(x)), ("truth", truth)]
 
