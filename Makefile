@@ -46,7 +46,8 @@ demo: $(VENV)/.installed-run
 # start two BLAS threads on two cores make OpenBLAS spin against itself, many times slower.
 # --dist loadfile keeps each test file on one worker, so a module's shared training run is
 # computed once (tests/conftest.py makes each notebook a unit of its own, so the two workers
-# share the notebooks) and puts the long items first (kept by --no-loadscope-reorder). (loadgroup would be finer, but with pytest 9 it did not group.)
+# share the notebooks) and puts the long items first (kept by --no-loadscope-reorder).
+# (loadgroup would be finer, but with pytest 9 it did not group.)
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
