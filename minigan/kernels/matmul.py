@@ -140,12 +140,17 @@ _recorded: list | None = None
 
 def matmul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     """A @ B for the fast layers: the teaching kernel under MINIGAN_KERNELS=numba-matmul, BLAS
-    otherwise (np.dot is already the fastest code on the machine)."""
+    otherwise (BLAS is already the fastest code on the machine).
+
+    BLAS through np.dot rather than the @ operator: for 2-D arrays both hand the product to the
+    same BLAS routine, and give the same bits, but np.dot has less overhead around it, which
+    counts for a small network's small products (and @ does not use BLAS at all for an outer
+    product, a dimension of 1 inside). The timings are in docs/benchmarks.md."""
     if _recorded is not None:
         _recorded.append((A.shape, A.strides, B.shape, B.strides, A.dtype))
     if get_backend() == "numba-matmul":
         return blocked_matmul(A, B)
-    return A @ B
+    return np.dot(A, B) if A.ndim == 2 == B.ndim else A @ B  # np.dot's N-D rule is not @'s
 
 
 @contextlib.contextmanager
