@@ -203,7 +203,7 @@ class GANTrainer(GuardedTrainer):
         fake_loss, d_fake = bce_with_logits(fake_logits, 0.0)
         self.D.backward(d_fake, need_input_grad=False)
         self.d_opt.step()
-        return real_loss + fake_loss, float(np.mean(sigmoid(real_logits)))
+        return real_loss + fake_loss, self._summary(real_logits)
 
     def generator_step(self) -> tuple[float, float]:
         """One descent step on the generator loss, back-propagated through D.
@@ -211,14 +211,23 @@ class GANTrainer(GuardedTrainer):
         self.g_opt.zero_grad()
         fake = self.G.forward(self.sample_noise(self.batch_size * self.pack, self.rng), training=True)
         logits = self.D.forward(self.packed(fake), training=True)
-        loss, dlogits = generator_loss(logits, self.loss)
+        loss, dlogits = self._g_loss(logits)
         # only dL/dG(z) is wanted from D: its parameter gradients would be thrown away (its
         # optimizer zeroes them before its next step), so D skips them; G's input is noise:
         # no dL/dz either
         self.G.backward(self.unpacked(self.D.backward(dlogits, need_param_grads=False)),
                         need_input_grad=False)
         self.g_opt.step()
-        return loss, float(np.mean(sigmoid(logits)))
+        return loss, self._summary(logits)
+
+    def _g_loss(self, logits: np.ndarray) -> tuple[float, np.ndarray]:
+        """The generator's loss on D's logits and its gradient (subclasses with other
+        objectives replace this, not the step)."""
+        return generator_loss(logits, self.loss)
+
+    def _summary(self, logits: np.ndarray) -> float:
+        """What the history records of D's output on a batch: mean D = mean sigmoid(logit)."""
+        return float(np.mean(sigmoid(logits)))
 
     # ------------------------------------------------------------------ one iteration
     def players(self) -> list[tuple[str, Sequential, object]]:
@@ -278,7 +287,9 @@ class SimultaneousGANTrainer(GANTrainer):
             g.bit_generator.state = state
         logits = self.D.forward(fake)  # the same pass again: same weights, same masks
         g_loss, dlogits = generator_loss(logits, self.loss)
-        self.G.backward(self.D.backward(dlogits), need_input_grad=False)
+        # D's parameter gradients of this pass are not wanted (as in GANTrainer); the cheap
+        # ones a layer still adds (BatchNorm's) are undone by restoring D's below
+        self.G.backward(self.D.backward(dlogits, need_param_grads=False), need_input_grad=False)
         for p, grad in zip(self.D.parameters(), d_grads, strict=True):
             p.grad[...] = grad
         self.d_opt.step()

@@ -43,10 +43,10 @@ IDENTITY_WEIGHT = 5.0  # CycleGAN's 0.5 * lambda_cyc
 
 def pix2pix_generator_step(G, D, x, y, l1_weight: float = PIX2PIX_L1_WEIGHT, gan: bool = True,
                            fake: np.ndarray | None = None) -> dict:
-    """Fill G's gradients of BCE(D(x, G(x)), 1) + l1_weight * L1(G(x), y) (D's gradients are
-    filled too: zero them before D's own step). ``fake``: G(x) from a forward whose cache G
-    still holds (G.forward(x) was called and not back-propagated); None runs that forward.
-    Returns the loss terms."""
+    """Fill G's gradients of BCE(D(x, G(x)), 1) + l1_weight * L1(G(x), y). D's are not wanted:
+    D skips its products and may still add its cheap ones, so zero them before D's own step.
+    ``fake``: G(x) from a forward whose cache G still holds (G.forward(x) was called and not
+    back-propagated); None runs that forward. Returns the loss terms."""
     if fake is None:
         fake = G.forward(x)
     l1, d_fake = l1_loss(fake, y)
@@ -55,7 +55,7 @@ def pix2pix_generator_step(G, D, x, y, l1_weight: float = PIX2PIX_L1_WEIGHT, gan
     if gan:
         logits = D.forward(concat_channels(x, fake))
         g_gan, d_logits = bce_with_logits(logits, 1.0)
-        _, d_from_D = split_channels(D.backward(d_logits), x.shape[1])
+        _, d_from_D = split_channels(D.backward(d_logits, need_param_grads=False), x.shape[1])
         d_fake = d_fake + d_from_D
         terms["g_gan"] = g_gan
     G.backward(d_fake, need_input_grad=False)
@@ -78,7 +78,8 @@ def pix2pix_discriminator_step(D, x, y, fake) -> dict:
 def cyclegan_generator_step(G_AB, G_BA, D_A, D_B, a, b, cycle_weight: float = CYCLE_WEIGHT,
                             identity_weight: float = IDENTITY_WEIGHT):
     """Fill both generators' gradients of the CycleGAN generator objective (the module
-    docstring; D_A's and D_B's gradients are filled too: zero them before their step).
+    docstring). D_A's and D_B's are not wanted: they skip their products and may still add
+    their cheap ones, so zero them before their own step.
     Returns (loss terms, fake_A = G_BA(b), fake_B = G_AB(a))."""
     terms = {}
     fake_A, fake_B = None, None
@@ -91,7 +92,7 @@ def cyclegan_generator_step(G_AB, G_BA, D_A, D_B, a, b, cycle_weight: float = CY
         cyc, d_rec = l1_loss(rec, x)
         d_fake_cycle = F.backward(cycle_weight * d_rec)
         gan, d_scores = least_squares_loss(D.forward(fake), 1.0)
-        d_fake_gan = D.backward(d_scores)
+        d_fake_gan = D.backward(d_scores, need_param_grads=False)  # F's grads above are wanted
         idt, d_same = l1_loss(same, y)
         G.backward(np.concatenate([d_fake_cycle + d_fake_gan, identity_weight * d_same]),
                    need_input_grad=False)

@@ -124,12 +124,15 @@ class ObjectiveGANTrainer(GANTrainer):
             raise ValueError(f"real_label (label smoothing) applies to the BCE losses only, got "
                              f"real_label={real_label!r} with loss {self.objective.name!r}")
         self.penalty, self.gamma = check_penalty(penalty, gamma, discriminator)
-        # GANTrainer checks the rest; its own loss name is only used by its generator_step,
-        # which this class replaces
+        # GANTrainer checks the rest; its own loss name is only used by its _g_loss, which
+        # this class replaces
         super().__init__(generator, discriminator, g_optimizer, d_optimizer, sample_data, sample_noise,
                          "non_saturating", real_label=real_label, **kwargs)
         self.loss = self.objective.name
         self.last_penalty = 0.0
+
+    def _g_loss(self, logits: np.ndarray) -> tuple[float, np.ndarray]:
+        return self.objective.g_loss(logits)  # GANTrainer.generator_step calls it
 
     def _summary(self, logits: np.ndarray) -> float:
         return float(np.mean(sigmoid(logits) if self.objective.probability else logits))
@@ -158,19 +161,6 @@ class ObjectiveGANTrainer(GANTrainer):
             self.last_penalty = roth_penalty(self.D, x, fake, self.gamma, accumulate=True)[0]
         self.d_opt.step()
         return loss + self.last_penalty, self._summary(real_logits)
-
-    def generator_step(self) -> tuple[float, float]:
-        """One descent step on the objective's generator loss through D. Returns (loss, mean
-        D(G(z)) or score)."""
-        self.g_opt.zero_grad()
-        fake = self.G.forward(self.sample_noise(self.batch_size * self.pack, self.rng), training=True)
-        logits = self.D.forward(self.packed(fake), training=True)
-        loss, dlogits = self.objective.g_loss(logits)
-        # as in GANTrainer: D's parameter gradients would be thrown away, so it skips them
-        self.G.backward(self.unpacked(self.D.backward(dlogits, need_param_grads=False)),
-                        need_input_grad=False)
-        self.g_opt.step()
-        return loss, self._summary(logits)
 
     def iterate(self) -> dict[str, float]:
         record = super().iterate()

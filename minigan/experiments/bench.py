@@ -44,6 +44,8 @@ from ..optim import Adam
 
 MODELS = ("mlp", "conv")
 BACKENDS = ("numba", "numpy", "numba-matmul")
+# the references minigan's backends are measured against, and their keys in a result
+RATIO_KEYS = {"gemm_floor": "ratio_to_gemm_floor", "pytorch": "ratio_to_pytorch"}
 
 
 def build_models(model: str, seed: int = 0):
@@ -192,7 +194,7 @@ def time_iteration(model: str, batch: int, iterations: int = 9, warmup: int = 3,
               "rounds": rounds, "median_ms": ms,
               "iterations_per_second": {k: 1e3 / v for k, v in ms.items()},
               "matrix_products_per_iteration": runs["gemm_floor"]["products"]}
-    for reference, key in (("gemm_floor", "ratio_to_gemm_floor"), ("pytorch", "ratio_to_pytorch")):
+    for reference, key in RATIO_KEYS.items():
         if reference in ms:
             per = {k: [r[k] / r[reference] for r in per_round] for k in BACKENDS}
             result[key] = {k: float(np.median(v)) for k, v in per.items()}
@@ -381,7 +383,7 @@ def _ratio_text(result: dict, reference: str, name: str) -> str:
         return "1.00"
     if name not in BACKENDS:  # the floor against PyTorch, or PyTorch against the floor
         return f"{ms[name] / ms[reference]:.2f}"
-    key = "ratio_to_gemm_floor" if reference == "gemm_floor" else "ratio_to_pytorch"
+    key = RATIO_KEYS[reference]
     text = f"{result[key][name]:.2f}"
     spread = result.get(key + "_per_round", {}).get(name, [])
     if len(spread) > 1:

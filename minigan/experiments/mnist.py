@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import models
 from ..conditional import ConditionalGANTrainer, with_label
-from ..data import load_mnist, load_mnist_uint8
+from ..data import load_mnist
 from ..files import atomic_save_npz, load_npz
 from ..gan import GANTrainer, SimultaneousGANTrainer
 from ..losses import normalise_generator_loss
@@ -170,12 +170,11 @@ class MnistRun:
         self.images = self.labels = None
         if data:
             # the paper's GAN trains on the first 50,000 training images, in [0, 1]
-            split = "train50k" if self.paper else "train"
-            available = len(load_mnist_uint8(split, c.data_dir)[0])
-            if c.train_images > available:  # taking "the first n" of fewer would hide it
-                raise ValueError(f"train_images (--train-images) must be at most the {available:,} "
+            self.images, self.labels = load_mnist("train50k" if self.paper else "train", c.data_dir,
+                                                  limit=c.train_images)
+            if c.train_images > len(self.images):  # fewer than asked: every image was returned
+                raise ValueError(f"train_images (--train-images) must be at most the {len(self.images):,} "
                                  f"training images, got {c.train_images:,}")
-            self.images, self.labels = load_mnist(split, c.data_dir, limit=c.train_images)
             if self.paper:
                 self.images = (self.images + np.float32(1)) / np.float32(2)
         if data and len(self.images) < c.batch_size:

@@ -303,7 +303,7 @@ def over_seeds(rows: list[dict]) -> list[dict]:
         rs = sorted(rs, key=lambda r: r["seed"])
         modes = np.array([r["modes_covered_end"] for r in rs])
         quality = np.array([r["high_quality_end"] for r in rs])
-        table.append({"loss": loss, "pack": pack, "seeds": sorted(seeds),
+        table.append({"loss": loss, "pack": pack, "seeds": [r["seed"] for r in rs],
                       "modes": modes.tolist(), "high_quality": quality.tolist(),
                       "modes_mean": float(modes.mean()), "modes_std": spread(modes),
                       "high_quality_mean": float(quality.mean()), "high_quality_std": spread(quality),

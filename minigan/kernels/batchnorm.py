@@ -145,6 +145,11 @@ def _train_backward_nf_numba(dout, xhat, gamma, inv_std, dx, dgamma, dbeta):
 # ----------------------------------------------------------------------------- entry points
 
 
+def _dense_float32(a) -> bool:
+    """Is this (N, C, M) array float32 (N, F) input (M = 1), for the vectorised kernels?"""
+    return a.shape[2] == 1 and a.dtype == np.float32
+
+
 def as_ncm(a: np.ndarray) -> np.ndarray:
     """(N, F) -> (N, F, 1) and (N, C, H, W) -> (N, C, H*W), as views when contiguous (sizes
     spelled out, so that N = 0 works). The same helper as minigan.layers.batchnorm's."""
@@ -158,7 +163,7 @@ def train_forward(x, gamma, beta, eps):
     C = x.shape[1]
     out, xhat = np.empty_like(x), np.empty_like(x)
     mean, var, inv_std = np.empty(C, x.dtype), np.empty(C, x.dtype), np.empty(C, x.dtype)
-    if x.shape[2] == 1 and x.dtype == np.float32:  # (N, F) input: the vectorised kernel, same bits
+    if _dense_float32(x):  # the vectorised kernel, same bits
         _train_forward_nf_numba(x[:, :, 0], gamma, beta, x.dtype.type(eps), out[:, :, 0], xhat[:, :, 0],
                                 mean, var, inv_std)
     else:
@@ -171,7 +176,7 @@ def train_backward(dout, xhat, gamma, inv_std):
     C = dout.shape[1]
     dx = np.empty_like(dout)
     dgamma, dbeta = np.empty(C, dout.dtype), np.empty(C, dout.dtype)
-    if dout.shape[2] == 1 and dout.dtype == np.float32:
+    if _dense_float32(dout):
         _train_backward_nf_numba(dout[:, :, 0], xhat[:, :, 0], gamma, inv_std, dx[:, :, 0], dgamma, dbeta)
     else:
         _train_backward_numba(dout, xhat, gamma, inv_std, dx, dgamma, dbeta)
